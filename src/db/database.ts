@@ -1,0 +1,92 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import pg from 'pg';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import type { Database } from './schema.js';
+import { migrateToLatest } from './migrations.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface DatabaseHandle {
+  db: Kysely<Database>;
+  dialect: Dialect;
+  /** Human-readable location, never including a password. */
+  describe: string;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** `postgres://…` selects PostgreSQL; a file path or `sqlite:` URL selects SQLite. */
+  url?: string;
+  dataDir: string;
+  /** PostgreSQL, tests only: a private schema created on open and dropped on close. */
+  schema?: string;
+}
+
+// PostgreSQL returns bigint (COUNT(*), SUM) as strings by default; our counts fit in a double.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+export function isPostgresUrl(url: string | undefined): boolean {
+  return !!url && /^postgres(ql)?:\/\//i.test(url);
+}
+
+export async function openDatabase(opts: DatabaseOptions): Promise<DatabaseHandle> {
+  const handle = isPostgresUrl(opts.url) ? await openPostgres(opts.url!, opts.schema) : openSqlite(opts);
+  try {
+    await migrateToLatest(handle.db, isPostgresUrl(opts.url) ? opts.schema : undefined);
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+  return handle;
+}
+
+function sqliteFile(opts: DatabaseOptions): string {
+  const url = opts.url;
+  if (!url) return path.join(opts.dataDir, 'comfyreg.sqlite');
+  if (url === ':memory:' || url === 'sqlite::memory:') return ':memory:';
+  return url.replace(/^sqlite:(\/\/)?/i, '');
+}
+
+function openSqlite(opts: DatabaseOptions): DatabaseHandle {
+  const file = sqliteFile(opts);
+  if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const conn = new SQLite(file);
+  conn.pragma('journal_mode = WAL');
+  conn.pragma('foreign_keys = ON');
+  conn.pragma('busy_timeout = 5000');
+  conn.pragma('synchronous = NORMAL');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: conn }) });
+  return { db, dialect: 'sqlite', describe: `sqlite ${file}`, close: () => db.destroy() };
+}
+
+async function openPostgres(url: string, schema?: string): Promise<DatabaseHandle> {
+  if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name ${schema}`);
+  if (schema) {
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    } finally {
+      await admin.end();
+    }
+  }
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 10,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+  });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const where = new URL(url);
+  where.password = '';
+  return {
+    db,
+    dialect: 'postgres',
+    describe: `postgres ${where.host}${where.pathname}${schema ? ` (schema ${schema})` : ''}`,
+    close: async () => {
+      if (schema) await sql.raw(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).execute(db).catch(() => {});
+      await db.destroy();
+    },
+  };
+}

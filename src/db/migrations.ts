@@ -1,0 +1,160 @@
+import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+
+/*
+ * Migrations are written once with Kysely's schema builder and run on both dialects. Types are
+ * limited to text, integer and real so that both databases store the same values.
+ */
+const initial: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('users')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('email', 'text', (c) => c.notNull())
+      .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+      .addColumn('is_admin', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .execute();
+
+    await db.schema
+      .createTable('publishers')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('description', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('website', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('support', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('source_code_repo', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('logo', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .execute();
+
+    await db.schema
+      .createTable('publisher_members')
+      .addColumn('publisher_id', 'text', (c) => c.notNull().references('publishers.id').onDelete('cascade'))
+      .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+      .addColumn('role', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('publisher_members_pk', ['publisher_id', 'user_id'])
+      .execute();
+
+    await db.schema
+      .createTable('access_tokens')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('publisher_id', 'text', (c) => c.notNull().references('publishers.id').onDelete('cascade'))
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('description', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+      .addColumn('token_hint', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('access_tokens_publisher').on('access_tokens').column('publisher_id').execute();
+
+    await db.schema
+      .createTable('nodes')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('key', 'text', (c) => c.notNull().unique())
+      .addColumn('publisher_id', 'text', (c) => c.notNull().references('publishers.id'))
+      .addColumn('name', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('description', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('author', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('license', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('icon', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('banner_url', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('repository', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('tags', 'text', (c) => c.notNull().defaultTo('[]'))
+      .addColumn('downloads', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('rating', 'real', (c) => c.notNull().defaultTo(0))
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('status_detail', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('preempted_comfy_node_names', 'text', (c) => c.notNull().defaultTo('[]'))
+      .addColumn('search_ranking', 'integer')
+      .addColumn('supported_os', 'text', (c) => c.notNull().defaultTo('[]'))
+      .addColumn('supported_accelerators', 'text', (c) => c.notNull().defaultTo('[]'))
+      .addColumn('supported_comfyui_version', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('supported_comfyui_frontend_version', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('latest_version_id', 'text')
+      .addColumn('latest_extracted_version_id', 'text')
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('nodes_publisher').on('nodes').column('publisher_id').execute();
+    await db.schema.createIndex('nodes_latest_extracted').on('nodes').column('latest_extracted_version_id').execute();
+
+    await db.schema
+      .createTable('node_versions')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('node_id', 'text', (c) => c.notNull().references('nodes.id').onDelete('cascade'))
+      .addColumn('version', 'text', (c) => c.notNull())
+      .addColumn('changelog', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('dependencies', 'text', (c) => c.notNull().defaultTo('[]'))
+      .addColumn('deprecated', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('status_reason', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('comfy_node_extract_status', 'text', (c) => c.notNull())
+      .addColumn('comfy_node_extract_reason', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('cloud_build_info', 'text', (c) => c.notNull().defaultTo('{}'))
+      .addColumn('archive_key', 'text')
+      .addColumn('archive_size', 'integer')
+      .addColumn('archive_sha256', 'text')
+      .addColumn('supported_os', 'text', (c) => c.notNull().defaultTo('[]'))
+      .addColumn('supported_accelerators', 'text', (c) => c.notNull().defaultTo('[]'))
+      .addColumn('supported_comfyui_version', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('supported_comfyui_frontend_version', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addUniqueConstraint('node_versions_node_version', ['node_id', 'version'])
+      .execute();
+
+    await db.schema
+      .createTable('comfy_nodes')
+      .addColumn('node_version_id', 'text', (c) => c.notNull().references('node_versions.id').onDelete('cascade'))
+      .addColumn('comfy_node_name', 'text', (c) => c.notNull())
+      .addColumn('category', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('description', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('function', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('input_types', 'text', (c) => c.notNull().defaultTo('{}'))
+      .addColumn('return_types', 'text', (c) => c.notNull().defaultTo('[]'))
+      .addColumn('return_names', 'text', (c) => c.notNull().defaultTo('[]'))
+      .addColumn('output_is_list', 'text', (c) => c.notNull().defaultTo('[]'))
+      .addColumn('deprecated', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('experimental', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('display_name', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('output_node', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('policy', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('comfy_nodes_pk', ['node_version_id', 'comfy_node_name'])
+      .execute();
+    await db.schema.createIndex('comfy_nodes_name').on('comfy_nodes').columns(['comfy_node_name', 'node_version_id']).execute();
+
+    await db.schema
+      .createTable('extraction_jobs')
+      .addColumn('node_version_id', 'text', (c) => c.primaryKey().references('node_versions.id').onDelete('cascade'))
+      .addColumn('state', 'text', (c) => c.notNull())
+      .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('lease_owner', 'text')
+      .addColumn('lease_until', 'text')
+      .addColumn('last_error', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('updated_at', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('extraction_jobs_state').on('extraction_jobs').columns(['state', 'lease_until']).execute();
+
+    await db.schema
+      .createTable('meta')
+      .addColumn('key', 'text', (c) => c.primaryKey())
+      .addColumn('value', 'text', (c) => c.notNull())
+      .execute();
+  },
+};
+
+const migrations: Record<string, Migration> = { '0001_initial': initial };
+
+const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+export async function migrateToLatest(db: Kysely<any>, schema?: string): Promise<void> {
+  // Kysely looks for its bookkeeping tables across schemas; name ours when we use a private one.
+  const migrator = new Migrator({ db, provider, ...(schema ? { migrationTableSchema: schema } : {}) });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error || failed) {
+    throw new Error(`database migration failed${failed ? ` at ${failed.migrationName}` : ''}: ${String(error)}`);
+  }
+}

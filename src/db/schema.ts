@@ -1,0 +1,157 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/*
+ * One schema for SQLite and PostgreSQL: booleans are 0/1 integers, JSON is text and
+ * timestamps are ISO-8601 text, so every query reads the same on both databases.
+ */
+type Bool = number;
+type JsonText = string;
+type Timestamp = string;
+
+export interface UsersTable {
+  id: string;
+  name: string;
+  email: string;
+  token_hash: string;
+  is_admin: Bool;
+  created_at: Timestamp;
+}
+
+export interface PublishersTable {
+  id: string;
+  name: string;
+  description: string;
+  website: string;
+  support: string;
+  source_code_repo: string;
+  logo: string;
+  status: string;
+  created_at: Timestamp;
+}
+
+export interface PublisherMembersTable {
+  publisher_id: string;
+  user_id: string;
+  role: string;
+}
+
+export interface AccessTokensTable {
+  id: string;
+  publisher_id: string;
+  name: string;
+  description: string;
+  token_hash: string;
+  token_hint: string;
+  created_at: Timestamp;
+}
+
+export interface NodesTable {
+  id: string;
+  /** lower-cased id: node ids compare case-insensitively */
+  key: string;
+  publisher_id: string;
+  name: string;
+  description: string;
+  author: string;
+  license: string;
+  icon: string;
+  banner_url: string;
+  repository: string;
+  tags: JsonText;
+  downloads: number;
+  rating: number;
+  status: string;
+  status_detail: string;
+  preempted_comfy_node_names: JsonText;
+  search_ranking: number | null;
+  supported_os: JsonText;
+  supported_accelerators: JsonText;
+  supported_comfyui_version: string;
+  supported_comfyui_frontend_version: string;
+  /** highest semver among Active, Flagged and Pending versions */
+  latest_version_id: string | null;
+  /** highest semver among live versions whose comfy nodes were extracted successfully */
+  latest_extracted_version_id: string | null;
+  created_at: Timestamp;
+}
+
+export interface NodeVersionsTable {
+  id: string;
+  node_id: string;
+  version: string;
+  changelog: string;
+  dependencies: JsonText;
+  deprecated: Bool;
+  status: string;
+  status_reason: string;
+  comfy_node_extract_status: string;
+  comfy_node_extract_reason: string;
+  cloud_build_info: JsonText;
+  archive_key: string | null;
+  archive_size: number | null;
+  archive_sha256: string | null;
+  supported_os: JsonText;
+  supported_accelerators: JsonText;
+  supported_comfyui_version: string;
+  supported_comfyui_frontend_version: string;
+  created_at: Timestamp;
+}
+
+export interface ComfyNodesTable {
+  node_version_id: string;
+  comfy_node_name: string;
+  category: string;
+  description: string;
+  function: string;
+  input_types: JsonText;
+  return_types: JsonText;
+  return_names: JsonText;
+  output_is_list: JsonText;
+  deprecated: Bool;
+  experimental: Bool;
+  display_name: string;
+  output_node: Bool;
+  policy: string;
+  created_at: Timestamp;
+}
+
+export interface ExtractionJobsTable {
+  node_version_id: string;
+  state: string;
+  attempts: number;
+  lease_owner: string | null;
+  lease_until: Timestamp | null;
+  last_error: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface MetaTable {
+  key: string;
+  value: string;
+}
+
+export interface Database {
+  users: UsersTable;
+  publishers: PublishersTable;
+  publisher_members: PublisherMembersTable;
+  access_tokens: AccessTokensTable;
+  nodes: NodesTable;
+  node_versions: NodeVersionsTable;
+  comfy_nodes: ComfyNodesTable;
+  extraction_jobs: ExtractionJobsTable;
+  meta: MetaTable;
+}
+
+export type UserRow = Selectable<UsersTable>;
+export type PublisherRow = Selectable<PublishersTable>;
+export type AccessTokenRow = Selectable<AccessTokensTable>;
+export type NodeRow = Selectable<NodesTable>;
+export type NewNode = Insertable<NodesTable>;
+export type NodeUpdate = Updateable<NodesTable>;
+export type NodeVersionRow = Selectable<NodeVersionsTable>;
+export type NewNodeVersion = Insertable<NodeVersionsTable>;
+export type ComfyNodeRow = Selectable<ComfyNodesTable>;
+export type NewComfyNode = Insertable<ComfyNodesTable>;
+export type ExtractionJobRow = Selectable<ExtractionJobsTable>;
+export type { ColumnType, Generated };

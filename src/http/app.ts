@@ -1,0 +1,74 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import cors from '@fastify/cors';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { Ajv } from 'ajv';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Registry } from '../registry/registry.js';
+import { installAuth } from './auth.js';
+import { installErrorHandling } from './errors.js';
+import { SHARED_SCHEMAS } from './schemas.js';
+import { userRoutes } from './routes/users.js';
+import { publisherRoutes } from './routes/publishers.js';
+import { nodeRoutes } from './routes/nodes.js';
+import { publishRoutes } from './routes/publish.js';
+import { archiveRoutes } from './routes/archives.js';
+import { comfyNodeRoutes } from './routes/comfy-nodes.js';
+import { adminRoutes } from './routes/admin.js';
+
+export interface AppOptions {
+  maxBody: number;
+  maxArchive: number;
+  logger?: FastifyServerOptions['logger'];
+}
+
+export type App = FastifyInstance<any, any, any, any, TypeBoxTypeProvider>;
+
+function validators(): { body: Ajv; other: Ajv } {
+  // Bodies are validated strictly (a string is never a boolean); query and path values arrive as text.
+  const common = { useDefaults: true, strict: false, allErrors: false, removeAdditional: false } as const;
+  const body = new Ajv({ ...common, coerceTypes: false });
+  const other = new Ajv({ ...common, coerceTypes: 'array' });
+  for (const s of SHARED_SCHEMAS) {
+    body.addSchema(s);
+    other.addSchema(s);
+  }
+  return { body, other };
+}
+
+export async function buildApp(reg: Registry, opts: AppOptions): Promise<App> {
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: opts.maxBody,
+    routerOptions: { maxParamLength: 4096, ignoreTrailingSlash: true },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const ajv = validators();
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? ajv.body : ajv.other).compile(schema));
+  for (const s of SHARED_SCHEMAS) app.addSchema(s);
+
+  installErrorHandling(app);
+  await app.register(cors, { origin: '*', methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS'] });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'comfyreg', description: 'A self-hosted Comfy Registry, wire-compatible with api.comfy.org', version: '0.1.0' },
+      components: { securitySchemes: { BearerAuth: { type: 'http', scheme: 'bearer' } } },
+    },
+    refResolver: { buildLocalReference: (json, _base, _frag, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  installAuth(app, reg);
+
+  await app.register(async (scope) => {
+    scope.get('/openapi.json', { schema: { hide: true } }, async () => scope.swagger());
+    await userRoutes(scope as App, reg);
+    await publisherRoutes(scope as App, reg);
+    await nodeRoutes(scope as App, reg);
+    await publishRoutes(scope as App, reg);
+    await comfyNodeRoutes(scope as App, reg);
+    await adminRoutes(scope as App, reg);
+  });
+  await app.register(async (scope) => archiveRoutes(scope as App, reg, opts.maxArchive));
+  return app as App;
+}

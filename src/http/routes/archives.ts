@@ -1,0 +1,56 @@
+import { Type } from '@sinclair/typebox';
+import { Readable } from 'node:stream';
+import type { App } from '../app.js';
+import type { Registry } from '../../registry/registry.js';
+import { RegistryError, notFound } from '../../registry/errors.js';
+import { storeUpload } from '../../registry/publish.js';
+import { errorResponses } from '../schemas.js';
+
+const ARCHIVE_TYPES = ['application/zip', 'application/x-zip-compressed', 'application/octet-stream'];
+
+/** Upload to the signed URL and download of stored archives; bodies stream, never buffered whole. */
+export async function archiveRoutes(app: App, reg: Registry, maxArchive: number) {
+  app.addContentTypeParser(ARCHIVE_TYPES, (_req, payload, done) => done(null, payload));
+
+  app.put(
+    '/archives/upload/:versionId',
+    {
+      bodyLimit: maxArchive,
+      schema: {
+        summary: 'Upload a version archive to its signed URL (single use, expires in 15 minutes)',
+        tags: ['Publish'],
+        consumes: ARCHIVE_TYPES,
+        params: Type.Object({ versionId: Type.String({ maxLength: 100 }) }),
+        querystring: Type.Object({ expires: Type.Optional(Type.String({ maxLength: 20 })), signature: Type.Optional(Type.String({ maxLength: 200 })) }),
+        response: { 200: Type.Object({ id: Type.String(), size: Type.Integer(), sha256: Type.String() }), ...errorResponses(403, 404, 409, 413, 415) },
+      },
+    },
+    async (req) => {
+      if (!(req.body instanceof Readable)) {
+        throw new RegistryError('unsupported_media_type', 'UNSUPPORTED_MEDIA_TYPE', `upload the archive with Content-Type: application/zip`);
+      }
+      const row = await storeUpload(reg, req.params.versionId, req.query, req.body, maxArchive);
+      return { id: row.id, size: row.archive_size ?? 0, sha256: row.archive_sha256 ?? '' };
+    },
+  );
+
+  app.get(
+    '/archives/*',
+    { schema: { summary: 'Download a stored version archive', tags: ['Nodes'], response: { ...errorResponses(404) } } },
+    async (req, reply) => {
+      const key = (req.params as { '*': string })['*'];
+      let found = null;
+      try {
+        found = await reg.store.get(key);
+      } catch {
+        found = null;
+      }
+      if (!found) throw notFound('archive not found', 'ARCHIVE_NOT_FOUND');
+      return reply
+        .type('application/zip')
+        .header('content-length', found.size)
+        .header('cache-control', 'public, max-age=31536000, immutable')
+        .send(found.stream);
+    },
+  );
+}

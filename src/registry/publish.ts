@@ -1,0 +1,166 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { NodeVersionRow } from '../db/schema.js';
+import { ArchiveTooLargeError } from '../storage/archive-store.js';
+import { RegistryError, badRequest, conflict, forbidden, isUniqueViolation, notFound } from './errors.js';
+import { queueExtraction } from './extraction-queue.js';
+import {
+  NODE_BANNED,
+  VERSION_ACTIVE,
+  VERSION_PENDING,
+  assertNodeId,
+  findNode,
+  newNodeRow,
+  nodeColumns,
+  refreshLatest,
+  type NodeFields,
+} from './nodes.js';
+import { ANONYMOUS } from './principals.js';
+import { assertPublisherActive, getPublisher, verifyAccessToken } from './publishers.js';
+import type { Registry } from './registry.js';
+import { now } from './registry.js';
+import { hmac, sameSignature } from './secrets.js';
+import { normalizeVersion } from './semver.js';
+
+export const UPLOAD_TTL_SECONDS = 15 * 60;
+
+export interface VersionFields {
+  version?: string;
+  changelog?: string;
+  dependencies?: string[];
+  deprecated?: boolean;
+  supported_os?: string[];
+  supported_accelerators?: string[];
+  supported_comfyui_version?: string;
+  supported_comfyui_frontend_version?: string;
+}
+
+export interface PublishInput {
+  personal_access_token: string;
+  node?: NodeFields;
+  node_version?: VersionFields;
+}
+
+/** Fields an admin sets on a node; a publish body cannot carry them, so they are dropped. */
+function publishableNodeFields(node: NodeFields | undefined): NodeFields {
+  const { preempted_comfy_node_names: _p, search_ranking: _s, ...rest } = node ?? {};
+  return rest;
+}
+
+export async function publishVersion(
+  reg: Registry,
+  publisherId: string,
+  nodeId: string,
+  input: PublishInput,
+): Promise<{ version: NodeVersionRow; signedUrl: string }> {
+  const publisher = await getPublisher(reg, publisherId);
+  assertPublisherActive(publisher);
+  const existing = await findNode(reg.db, nodeId);
+  if (existing?.status === NODE_BANNED) throw forbidden(`node ${existing.id} is banned`, 'NODE_BANNED');
+  if (existing && existing.publisher_id !== publisherId) throw forbidden(`node ${existing.id} belongs to another publisher`, 'NODE_OF_OTHER_PUBLISHER');
+  await verifyAccessToken(reg, publisherId, input.personal_access_token);
+  if (!existing) assertNodeId(nodeId);
+
+  const written = input.node_version?.version ?? '';
+  const version = normalizeVersion(written);
+  if (!version) throw badRequest(`"${written}" is not a semantic version`, 'INVALID_VERSION');
+  const columns = nodeColumns(publishableNodeFields(input.node), ANONYMOUS);
+  const nv = input.node_version ?? {};
+  const row: NodeVersionRow = {
+    id: randomUUID(),
+    node_id: existing?.id ?? nodeId,
+    version,
+    changelog: nv.changelog ?? '',
+    dependencies: JSON.stringify(nv.dependencies ?? []),
+    deprecated: nv.deprecated ? 1 : 0,
+    status: reg.review ? VERSION_PENDING : VERSION_ACTIVE,
+    status_reason: '',
+    comfy_node_extract_status: 'pending',
+    comfy_node_extract_reason: '',
+    cloud_build_info: '{}',
+    archive_key: null,
+    archive_size: null,
+    archive_sha256: null,
+    supported_os: JSON.stringify(nv.supported_os ?? []),
+    supported_accelerators: JSON.stringify(nv.supported_accelerators ?? []),
+    supported_comfyui_version: nv.supported_comfyui_version ?? '',
+    supported_comfyui_frontend_version: nv.supported_comfyui_frontend_version ?? '',
+    created_at: now(),
+  };
+  try {
+    await reg.db.transaction().execute(async (trx) => {
+      if (existing) {
+        if (Object.keys(columns).length > 0) await trx.updateTable('nodes').set(columns).where('id', '=', existing.id).execute();
+      } else {
+        await trx.insertInto('nodes').values(newNodeRow(nodeId, publisherId, columns)).execute();
+      }
+      await trx.insertInto('node_versions').values(row).execute();
+      await refreshLatest(trx, row.node_id);
+    });
+  } catch (err) {
+    if (!isUniqueViolation(err)) throw err;
+    const raced = await findNode(reg.db, nodeId);
+    if (raced && raced.publisher_id !== publisherId) throw forbidden(`node ${nodeId} belongs to another publisher`, 'NODE_OF_OTHER_PUBLISHER');
+    throw badRequest('The node version already exists', 'VERSION_EXISTS');
+  }
+  return { version: row, signedUrl: signUploadUrl(reg, row.id) };
+}
+
+function uploadSignature(reg: Registry, versionId: string, expires: number): string {
+  return hmac(reg.signingSecret, `PUT\n${versionId}\n${expires}`);
+}
+
+export function signUploadUrl(reg: Registry, versionId: string, ttlSeconds = UPLOAD_TTL_SECONDS): string {
+  const expires = Math.floor(Date.now() / 1000) + ttlSeconds;
+  return `${reg.publicUrl}/archives/upload/${versionId}?expires=${expires}&signature=${uploadSignature(reg, versionId, expires)}`;
+}
+
+export function archiveUrl(reg: Registry, key: string | null): string {
+  return key ? `${reg.publicUrl}/archives/${key}` : '';
+}
+
+/** The signed-URL upload: checks signature and expiry, stores the archive once, queues extraction. */
+export async function storeUpload(
+  reg: Registry,
+  versionId: string,
+  query: { expires?: string; signature?: string },
+  body: Readable,
+  maxBytes: number,
+): Promise<NodeVersionRow> {
+  const expires = Number(query.expires);
+  const expected = Number.isSafeInteger(expires) ? uploadSignature(reg, versionId, expires) : '';
+  if (!expected || !query.signature || !sameSignature(expected, query.signature)) {
+    throw forbidden('the upload URL signature is invalid', 'INVALID_SIGNATURE');
+  }
+  if (expires < Date.now() / 1000) throw forbidden('the upload URL has expired', 'UPLOAD_URL_EXPIRED');
+  const version = await reg.db.selectFrom('node_versions').selectAll().where('id', '=', versionId).executeTakeFirst();
+  if (!version) throw notFound('version not found', 'VERSION_NOT_FOUND');
+  if (version.archive_key) throw conflict('this upload URL has already been used', 'UPLOAD_URL_USED');
+
+  // A unique key per attempt: a concurrent second upload never overwrites the winner's file.
+  const key = `${version.node_id}/${version.version}-${randomBytes(4).toString('hex')}.zip`;
+  let stored;
+  try {
+    stored = await reg.store.put(key, body, maxBytes);
+  } catch (err) {
+    if (err instanceof ArchiveTooLargeError) throw new RegistryError('too_large', 'ARCHIVE_TOO_LARGE', err.message);
+    throw err;
+  }
+  const won = await reg.db.transaction().execute(async (trx) => {
+    const res = await trx
+      .updateTable('node_versions')
+      .set({ archive_key: key, archive_size: stored.size, archive_sha256: stored.sha256 })
+      .where('id', '=', versionId)
+      .where('archive_key', 'is', null)
+      .executeTakeFirst();
+    if (Number(res.numUpdatedRows) === 0) return false;
+    await queueExtraction(trx, versionId);
+    return true;
+  });
+  if (!won) {
+    await reg.store.delete(key);
+    throw conflict('this upload URL has already been used', 'UPLOAD_URL_USED');
+  }
+  reg.onArchiveStored(versionId);
+  return { ...version, archive_key: key, archive_size: stored.size, archive_sha256: stored.sha256 };
+}

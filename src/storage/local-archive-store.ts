@@ -1,0 +1,57 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { ArchiveTooLargeError, type ArchiveStore, type StoredArchive } from './archive-store.js';
+
+/** Archives as files under one folder; keys are relative paths made of safe segments. */
+export class LocalArchiveStore implements ArchiveStore {
+  constructor(private readonly root: string) {}
+
+  private file(key: string): string {
+    if (!/^[A-Za-z0-9._+-]+(\/[A-Za-z0-9._+-]+)*$/.test(key) || key.split('/').some((s) => s === '..' || s === '.')) {
+      throw new Error(`unsafe archive key ${key}`);
+    }
+    return path.join(this.root, key);
+  }
+
+  async put(key: string, body: Readable, maxBytes: number): Promise<StoredArchive> {
+    const target = this.file(key);
+    await fs.promises.mkdir(path.dirname(target), { recursive: true });
+    const temp = `${target}.${randomBytes(6).toString('hex')}.part`;
+    const hash = createHash('sha256');
+    let size = 0;
+    const meter = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        size += chunk.length;
+        if (size > maxBytes) return done(new ArchiveTooLargeError(maxBytes));
+        hash.update(chunk);
+        done(null, chunk);
+      },
+    });
+    try {
+      await pipeline(body, meter, fs.createWriteStream(temp, { mode: 0o644 }));
+      await fs.promises.rename(temp, target);
+    } catch (err) {
+      await fs.promises.rm(temp, { force: true });
+      throw err;
+    }
+    return { size, sha256: hash.digest('hex') };
+  }
+
+  async get(key: string): Promise<{ stream: Readable; size: number } | null> {
+    const file = this.file(key);
+    try {
+      const stat = await fs.promises.stat(file);
+      return { stream: fs.createReadStream(file), size: stat.size };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await fs.promises.rm(this.file(key), { force: true });
+  }
+}
