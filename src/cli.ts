@@ -48,9 +48,16 @@ async function user(args: string[]): Promise<number> {
   const config = loadConfig(serveArgs);
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
   try {
-    const reg = await createRegistry({ db: database.db, dialect: database.dialect, store: new LocalArchiveStore(config.dataDir), publicUrl: config.publicUrl });
+    const reg = await createRegistry({
+      db: database.db,
+      dialect: database.dialect,
+      store: new LocalArchiveStore(config.dataDir),
+      publicUrl: config.publicUrl,
+    });
     const { user: u, token } = await createUser(reg, { name, email, isAdmin: rest.includes('--admin') });
-    process.stdout.write(`${JSON.stringify({ user: { id: u.id, name: u.name, email: u.email, isAdmin: u.is_admin === 1 }, token }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ user: { id: u.id, name: u.name, email: u.email, isAdmin: u.is_admin === 1 }, token }, null, 2)}\n`,
+    );
     return 0;
   } finally {
     await database.close();

@@ -28,14 +28,44 @@ export interface Setting {
 export const SETTINGS: Setting[] = [
   { flag: '--port', env: 'PORT', help: 'TCP port to listen on', fallback: '8080' },
   { flag: '--host', env: 'HOST', help: 'address to bind', fallback: '127.0.0.1' },
-  { flag: '--data-dir', env: 'COMFYREG_DATA_DIR', help: 'folder for the SQLite file, archives and the generated admin token', fallback: './data' },
-  { flag: '--database-url', env: 'COMFYREG_DATABASE_URL', help: 'postgres://… selects PostgreSQL; default the SQLite file in the data folder', fallback: '<data-dir>/comfyreg.sqlite' },
-  { flag: '--public-url', env: 'COMFYREG_PUBLIC_URL', help: 'base URL clients reach, used in signedUrl and downloadUrl', fallback: 'http://localhost:<port>' },
-  { flag: '--admin-token', env: 'COMFYREG_ADMIN_TOKEN', help: 'admin bearer token; when unset, generated on first start into <data-dir>/admin-token', fallback: '(generated)' },
-  { flag: '--service-token', env: 'COMFYREG_SERVICE_TOKEN', help: 'extraction service bearer token(s), comma-separated', fallback: '(none)' },
+  {
+    flag: '--data-dir',
+    env: 'COMFYREG_DATA_DIR',
+    help: 'folder for the SQLite file, archives and the generated admin token',
+    fallback: './data',
+  },
+  {
+    flag: '--database-url',
+    env: 'COMFYREG_DATABASE_URL',
+    help: 'postgres://… selects PostgreSQL; default the SQLite file in the data folder',
+    fallback: '<data-dir>/comfyreg.sqlite',
+  },
+  {
+    flag: '--public-url',
+    env: 'COMFYREG_PUBLIC_URL',
+    help: 'base URL clients reach, used in signedUrl and downloadUrl',
+    fallback: 'http://localhost:<port>',
+  },
+  {
+    flag: '--admin-token',
+    env: 'COMFYREG_ADMIN_TOKEN',
+    help: 'admin bearer token; when unset, generated on first start into <data-dir>/admin-token',
+    fallback: '(generated)',
+  },
+  {
+    flag: '--service-token',
+    env: 'COMFYREG_SERVICE_TOKEN',
+    help: 'extraction service bearer token(s), comma-separated',
+    fallback: '(none)',
+  },
   { flag: '--max-body', env: 'COMFYREG_MAX_BODY', help: 'largest request body in bytes (JSON and archive uploads)', fallback: '16777216' },
   { flag: '--max-archive', env: 'COMFYREG_MAX_ARCHIVE', help: 'largest version archive upload in bytes', fallback: '104857600' },
-  { flag: '--review', env: 'COMFYREG_REVIEW', help: 'new versions stay Pending until an admin approves them (true/false)', fallback: 'false' },
+  {
+    flag: '--review',
+    env: 'COMFYREG_REVIEW',
+    help: 'new versions stay Pending until an admin approves them (true/false)',
+    fallback: 'false',
+  },
   { flag: '--worker', env: 'COMFYREG_WORKER', help: 'run the extraction worker in this process (true/false)', fallback: 'true' },
   { flag: '--log-level', env: 'COMFYREG_LOG_LEVEL', help: 'pino log level', fallback: 'info' },
 ];
@@ -86,7 +116,10 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     databaseUrl: values.get('COMFYREG_DATABASE_URL'),
     publicUrl,
     adminToken: values.get('COMFYREG_ADMIN_TOKEN'),
-    serviceTokens: (values.get('COMFYREG_SERVICE_TOKEN') ?? '').split(',').map((t) => t.trim()).filter(Boolean),
+    serviceTokens: (values.get('COMFYREG_SERVICE_TOKEN') ?? '')
+      .split(',')
+      .map((t) => t.trim())
+      .filter(Boolean),
     maxBody: parseInteger('COMFYREG_MAX_BODY', values.get('COMFYREG_MAX_BODY') ?? String(16 * 1024 * 1024), 1024, 2 ** 31),
     maxArchive: parseInteger('COMFYREG_MAX_ARCHIVE', values.get('COMFYREG_MAX_ARCHIVE') ?? String(100 * 1024 * 1024), 1024, 2 ** 40),
     review: parseBool('COMFYREG_REVIEW', values.get('COMFYREG_REVIEW') ?? 'false'),
@@ -97,5 +130,11 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
 
 export function settingsHelp(): string {
   const rows = SETTINGS.map((s) => `  ${`${s.flag} <value>`.padEnd(26)}${s.env.padEnd(24)}${s.help} (default: ${s.fallback})`);
-  return ['Usage: comfyreg serve [options]', '', 'Options (each also an environment variable; flags win):', ...rows, '  --help                    print this help'].join('\n');
+  return [
+    'Usage: comfyreg serve [options]',
+    '',
+    'Options (each also an environment variable; flags win):',
+    ...rows,
+    '  --help                    print this help',
+  ].join('\n');
 }

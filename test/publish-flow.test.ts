@@ -14,7 +14,11 @@ for (const backend of BACKENDS) {
     it('runs the whole comfy-cli flow over real HTTP: publisher, token, publish, PUT zip, download the same bytes', async () => {
       const base = await t.listen();
       const post = (path: string, body: unknown, token?: string) =>
-        fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? bearer(token) : {}) }, body: JSON.stringify(body) });
+        fetch(base + path, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(token ? bearer(token) : {}) },
+          body: JSON.stringify(body),
+        });
 
       const userRes = await post('/admin/users', { name: 'cli', email: 'cli@example.com' }, t.adminToken);
       assert.equal(userRes.status, 201);
@@ -35,7 +39,11 @@ for (const backend of BACKENDS) {
       assert.ok(published.signedUrl.startsWith(`${base}/archives/upload/`));
 
       const bytes = await zipOf({ 'flow-pack/__init__.py': 'NODE_CLASS_MAPPINGS = {}\n', 'flow-pack/data.bin': Buffer.alloc(5000, 7) });
-      const put = await fetch(published.signedUrl, { method: 'PUT', headers: { 'content-type': 'application/zip' }, body: bytes });
+      const put = await fetch(published.signedUrl, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/zip' },
+        body: new Uint8Array(bytes),
+      });
       assert.equal(put.status, 200);
 
       const install = await (await fetch(`${base}/nodes/flow-pack/install`)).json();
@@ -55,7 +63,11 @@ for (const backend of BACKENDS) {
       assert.deepEqual(node.tags, []);
       assert.equal(node.publisher.id, 'flow-pub');
 
-      const second = await fetch(published.signedUrl, { method: 'PUT', headers: { 'content-type': 'application/zip' }, body: bytes });
+      const second = await fetch(published.signedUrl, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/zip' },
+        body: new Uint8Array(bytes),
+      });
       assert.equal(second.status, 409, 'a signed URL is single use');
     });
 
@@ -80,7 +92,10 @@ for (const backend of BACKENDS) {
       const node = await json(t, 'GET', '/nodes/sem-pack');
       assert.equal(node.body.latest_version.version, '2.0.0-beta.1');
       const versions = await json(t, 'GET', '/nodes/sem-pack/versions');
-      assert.deepEqual(versions.body.map((v: { version: string }) => v.version), ['2.0.0-beta.1', '1.10.0', '1.9.9', '1.2.0']);
+      assert.deepEqual(
+        versions.body.map((v: { version: string }) => v.version),
+        ['2.0.0-beta.1', '1.10.0', '1.9.9', '1.2.0'],
+      );
       assert.equal((await json(t, 'GET', '/nodes/sem-pack/versions/v1.10')).body.version, '1.10.0');
       assert.equal((await json(t, 'GET', '/nodes/SEM-PACK/versions/1.10.0')).status, 200, 'node ids compare case-insensitively');
 
@@ -111,13 +126,23 @@ for (const backend of BACKENDS) {
       assert.equal(wrongToken.body.error, 'INVALID_ACCESS_TOKEN');
 
       assert.equal((await json(t, 'POST', '/publishers/order-a/nodes/order-pack/ban', undefined, t.adminToken)).status, 204);
-      const nodeBanned = await json(t, 'POST', '/publishers/order-a/nodes/order-pack/versions', publishBody('nonsense', 'order-pack', '1.1.0'));
+      const nodeBanned = await json(
+        t,
+        'POST',
+        '/publishers/order-a/nodes/order-pack/versions',
+        publishBody('nonsense', 'order-pack', '1.1.0'),
+      );
       assert.equal(nodeBanned.status, 403);
       assert.equal(nodeBanned.body.error, 'NODE_BANNED');
       assert.equal((await json(t, 'GET', '/nodes/order-pack')).status, 404, 'a banned node is not served');
 
       assert.equal((await json(t, 'POST', '/publishers/order-a/ban', undefined, t.adminToken)).status, 204);
-      const pubBanned = await json(t, 'POST', '/publishers/order-a/nodes/order-pack/versions', publishBody('nonsense', 'order-pack', '1.1.0'));
+      const pubBanned = await json(
+        t,
+        'POST',
+        '/publishers/order-a/nodes/order-pack/versions',
+        publishBody('nonsense', 'order-pack', '1.1.0'),
+      );
       assert.equal(pubBanned.status, 403);
       assert.equal(pubBanned.body.error, 'PUBLISHER_BANNED');
     });
@@ -174,7 +199,13 @@ for (const backend of BACKENDS) {
 
     it('creates, reads, updates and pages nodes and publishers', async () => {
       const w = await world(t, 'crud-pub', 'crud-user');
-      const created = await json(t, 'POST', '/publishers/crud-pub/nodes', { id: 'crud-pack', name: 'Crud', license: { text: 'MIT' } }, w.userToken);
+      const created = await json(
+        t,
+        'POST',
+        '/publishers/crud-pub/nodes',
+        { id: 'crud-pack', name: 'Crud', license: { text: 'MIT' } },
+        w.userToken,
+      );
       assert.equal(created.status, 201);
       assert.equal(created.body.license, '{"text":"MIT"}');
       const upd = await json(t, 'PUT', '/publishers/crud-pub/nodes/crud-pack', { description: 'new words' }, w.userToken);

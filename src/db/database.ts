@@ -85,7 +85,11 @@ async function openPostgres(url: string, schema?: string): Promise<DatabaseHandl
     dialect: 'postgres',
     describe: `postgres ${where.host}${where.pathname}${schema ? ` (schema ${schema})` : ''}`,
     close: async () => {
-      if (schema) await sql.raw(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).execute(db).catch(() => {});
+      if (schema)
+        await sql
+          .raw(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
+          .execute(db)
+          .catch(() => {});
       await db.destroy();
     },
   };

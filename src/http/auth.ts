@@ -1,10 +1,14 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ANONYMOUS, identify, type Principal } from '../registry/principals.js';
+import { ANONYMOUS, identify, requireRole, type Principal, type Role } from '../registry/principals.js';
 import type { Registry } from '../registry/registry.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal;
+  }
+  interface FastifyContextConfig {
+    /** Who may call the route at all; [] means admins only. Ownership is checked by the registry. */
+    roles?: Role[];
   }
 }
 
@@ -22,5 +26,10 @@ export function installAuth(app: FastifyInstance, reg: Registry): void {
   app.addHook('onRequest', async (req) => {
     const token = bearerToken(req);
     req.principal = token === undefined ? ANONYMOUS : await identify(reg, token);
+  });
+  // Before validation, so that a caller without the right learns 401/403, not what a valid body is.
+  app.addHook('preValidation', async (req) => {
+    const roles = req.routeOptions.config?.roles;
+    if (roles) requireRole(req.principal, ...roles);
   });
 }

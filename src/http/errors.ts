@@ -29,7 +29,15 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | RegistryError | Error, req: FastifyRequest, reply: FastifyReply) => {
     if (err instanceof RegistryError) return sendError(reply, STATUS[err.kind], err.code, err.message);
     const fe = err as FastifyError;
-    if (fe.validation) return sendError(reply, 400, 'BAD_REQUEST', `${fe.validationContext ?? 'request'} ${fe.validation[0]?.instancePath ?? ''} ${fe.validation[0]?.message ?? 'is invalid'}`.replace(/\s+/g, ' ').trim());
+    if (fe.validation)
+      return sendError(
+        reply,
+        400,
+        'BAD_REQUEST',
+        `${fe.validationContext ?? 'request'} ${fe.validation[0]?.instancePath ?? ''} ${fe.validation[0]?.message ?? 'is invalid'}`
+          .replace(/\s+/g, ' ')
+          .trim(),
+      );
     // JSON.parse of a malformed body raises a SyntaxError that Fastify marks 400.
     const status = fe.statusCode ?? 500;
     if (status >= 400 && status < 500) {

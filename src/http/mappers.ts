@@ -60,12 +60,21 @@ export function toNodeVersion(reg: Registry, row: NodeVersionRow, opts: { admin?
   };
   if (opts.admin) {
     const info = JSON.parse(row.cloud_build_info) as Record<string, string>;
-    out.cloud_build_info = { build_id: info.build_id ?? '', location: info.location ?? '', project_id: info.project_id ?? '', project_number: info.project_number ?? '' };
+    out.cloud_build_info = {
+      build_id: info.build_id ?? '',
+      location: info.location ?? '',
+      project_id: info.project_id ?? '',
+      project_number: info.project_number ?? '',
+    };
   }
   return out;
 }
 
-export function toNode(reg: Registry, row: NodeRow, ctx: { publisher?: PublisherRow; latest?: NodeVersionRow; admin?: boolean } = {}): NodeT {
+export function toNode(
+  reg: Registry,
+  row: NodeRow,
+  ctx: { publisher?: PublisherRow; latest?: NodeVersionRow; admin?: boolean } = {},
+): NodeT {
   const out: NodeT = {
     id: row.id,
     name: row.name,

@@ -85,7 +85,12 @@ function validate(input: CreateComfyNodesInput): void {
 
 function buildInfoText(info: CloudBuildInfo | undefined): string {
   const i = info ?? {};
-  return JSON.stringify({ build_id: i.build_id ?? '', location: i.location ?? '', project_id: i.project_id ?? '', project_number: i.project_number ?? '' });
+  return JSON.stringify({
+    build_id: i.build_id ?? '',
+    location: i.location ?? '',
+    project_id: i.project_id ?? '',
+    project_number: i.project_number ?? '',
+  });
 }
 
 /** Policies that names carried in the pack's nearest earlier version, so a ban survives a release. */
@@ -140,7 +145,13 @@ async function lockVersion(reg: Registry, trx: Transaction<Database>, nodeId: st
 }
 
 /** CreateComfyNodes (contract §2). */
-export async function createComfyNodes(reg: Registry, p: Principal, nodeId: string, version: string, input: CreateComfyNodesInput): Promise<void> {
+export async function createComfyNodes(
+  reg: Registry,
+  p: Principal,
+  nodeId: string,
+  version: string,
+  input: CreateComfyNodesInput,
+): Promise<void> {
   requireRole(p, 'service');
   validate(input);
   const buildInfo = buildInfoText(input.cloud_build_info);
@@ -161,9 +172,14 @@ export async function createComfyNodes(reg: Registry, p: Principal, nodeId: stri
       if (existing.length > 0) throw conflict(`version ${v.version} of node ${v.node_id} already has comfy nodes`, 'COMFY_NODES_EXIST');
       const inherited = await inheritedPolicies(trx, v);
       const t = now();
-      const rows = Object.entries(input.nodes ?? {}).map(([name, n]) => toRow(v.id, name, n, n.policy ?? inherited.get(name) ?? POLICY_ACTIVE, t));
+      const rows = Object.entries(input.nodes ?? {}).map(([name, n]) =>
+        toRow(v.id, name, n, n.policy ?? inherited.get(name) ?? POLICY_ACTIVE, t),
+      );
       for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-        await trx.insertInto('comfy_nodes').values(rows.slice(i, i + INSERT_CHUNK)).execute();
+        await trx
+          .insertInto('comfy_nodes')
+          .values(rows.slice(i, i + INSERT_CHUNK))
+          .execute();
       }
       await trx
         .updateTable('node_versions')

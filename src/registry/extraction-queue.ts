@@ -9,9 +9,20 @@ export async function queueExtraction(db: Db, versionId: string): Promise<void> 
   const t = now();
   await db
     .insertInto('extraction_jobs')
-    .values({ node_version_id: versionId, state: 'queued', attempts: 0, lease_owner: null, lease_until: null, last_error: '', created_at: t, updated_at: t })
+    .values({
+      node_version_id: versionId,
+      state: 'queued',
+      attempts: 0,
+      lease_owner: null,
+      lease_until: null,
+      last_error: '',
+      created_at: t,
+      updated_at: t,
+    })
     .onConflict((oc) =>
-      oc.column('node_version_id').doUpdateSet({ state: 'queued', attempts: 0, lease_owner: null, lease_until: null, last_error: '', updated_at: t }),
+      oc
+        .column('node_version_id')
+        .doUpdateSet({ state: 'queued', attempts: 0, lease_owner: null, lease_until: null, last_error: '', updated_at: t }),
     )
     .execute();
 }

@@ -41,13 +41,25 @@ export interface NodeFields {
 }
 
 const URL_FIELDS = ['icon', 'banner_url', 'repository'] as const;
-const TEXT_FIELDS = ['name', 'description', 'author', 'icon', 'banner_url', 'repository', 'supported_comfyui_version', 'supported_comfyui_frontend_version'] as const;
+const TEXT_FIELDS = [
+  'name',
+  'description',
+  'author',
+  'icon',
+  'banner_url',
+  'repository',
+  'supported_comfyui_version',
+  'supported_comfyui_frontend_version',
+] as const;
 const LIST_FIELDS = ['tags', 'supported_os', 'supported_accelerators', 'preempted_comfy_node_names'] as const;
 const ADMIN_FIELDS = ['preempted_comfy_node_names', 'search_ranking'] as const;
 
 export function assertNodeId(id: string): void {
   if (id.length > 100 || !NODE_ID.test(id)) {
-    throw badRequest('node id must be 1-100 letters, digits, ".", "_" or "-", starting and ending with a letter or digit', 'INVALID_NODE_ID');
+    throw badRequest(
+      'node id must be 1-100 letters, digits, ".", "_" or "-", starting and ending with a letter or digit',
+      'INVALID_NODE_ID',
+    );
   }
 }
 
@@ -161,7 +173,12 @@ export interface NodeListQuery {
 
 export async function listNodes(reg: Registry, q: NodeListQuery): Promise<{ rows: NodeRow[]; total: number }> {
   let base = reg.db.selectFrom('nodes').where('status', '=', NODE_ACTIVE);
-  if (q.nodeIds && q.nodeIds.length > 0) base = base.where('key', 'in', q.nodeIds.map((i) => i.toLowerCase()));
+  if (q.nodeIds && q.nodeIds.length > 0)
+    base = base.where(
+      'key',
+      'in',
+      q.nodeIds.map((i) => i.toLowerCase()),
+    );
   if (q.publisherId) base = base.where('publisher_id', '=', q.publisherId);
   const { total } = await base.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
   const rows = await base
@@ -183,7 +200,12 @@ export async function versionsByIds(db: Db, ids: (string | null)[]): Promise<Map
 
 /** Exact match first, then the semver-normalised form (`v1.0` finds `1.0.0`). */
 export async function findVersion(db: Db, nodeId: string, version: string): Promise<NodeVersionRow | undefined> {
-  const exact = await db.selectFrom('node_versions').selectAll().where('node_id', '=', nodeId).where('version', '=', version).executeTakeFirst();
+  const exact = await db
+    .selectFrom('node_versions')
+    .selectAll()
+    .where('node_id', '=', nodeId)
+    .where('version', '=', version)
+    .executeTakeFirst();
   if (exact) return exact;
   const normal = normalizeVersion(version);
   if (!normal || normal === version) return undefined;

@@ -57,7 +57,8 @@ export async function publishVersion(
   assertPublisherActive(publisher);
   const existing = await findNode(reg.db, nodeId);
   if (existing?.status === NODE_BANNED) throw forbidden(`node ${existing.id} is banned`, 'NODE_BANNED');
-  if (existing && existing.publisher_id !== publisherId) throw forbidden(`node ${existing.id} belongs to another publisher`, 'NODE_OF_OTHER_PUBLISHER');
+  if (existing && existing.publisher_id !== publisherId)
+    throw forbidden(`node ${existing.id} belongs to another publisher`, 'NODE_OF_OTHER_PUBLISHER');
   await verifyAccessToken(reg, publisherId, input.personal_access_token);
   if (!existing) assertNodeId(nodeId);
 
@@ -92,7 +93,10 @@ export async function publishVersion(
       if (existing) {
         if (Object.keys(columns).length > 0) await trx.updateTable('nodes').set(columns).where('id', '=', existing.id).execute();
       } else {
-        await trx.insertInto('nodes').values(newNodeRow(nodeId, publisherId, columns)).execute();
+        await trx
+          .insertInto('nodes')
+          .values(newNodeRow(nodeId, publisherId, columns))
+          .execute();
       }
       await trx.insertInto('node_versions').values(row).execute();
       await refreshLatest(trx, row.node_id);
@@ -100,7 +104,8 @@ export async function publishVersion(
   } catch (err) {
     if (!isUniqueViolation(err)) throw err;
     const raced = await findNode(reg.db, nodeId);
-    if (raced && raced.publisher_id !== publisherId) throw forbidden(`node ${nodeId} belongs to another publisher`, 'NODE_OF_OTHER_PUBLISHER');
+    if (raced && raced.publisher_id !== publisherId)
+      throw forbidden(`node ${nodeId} belongs to another publisher`, 'NODE_OF_OTHER_PUBLISHER');
     throw badRequest('The node version already exists', 'VERSION_EXISTS');
   }
   return { version: row, signedUrl: signUploadUrl(reg, row.id) };

@@ -36,7 +36,11 @@ export async function metaValue(db: Kysely<Database>, key: string, make: () => s
   const existing = await db.selectFrom('meta').select('value').where('key', '=', key).executeTakeFirst();
   if (existing) return { value: existing.value, created: false };
   const value = make();
-  await db.insertInto('meta').values({ key, value }).onConflict((oc) => oc.column('key').doNothing()).execute();
+  await db
+    .insertInto('meta')
+    .values({ key, value })
+    .onConflict((oc) => oc.column('key').doNothing())
+    .execute();
   const stored = await db.selectFrom('meta').select('value').where('key', '=', key).executeTakeFirstOrThrow();
   return { value: stored.value, created: stored.value === value };
 }

@@ -38,9 +38,7 @@ export interface TestOptions {
 export async function startRegistry(backend: Backend, opts: TestOptions = {}): Promise<TestRegistry> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'comfyreg-test-'));
   const database = await openDatabase(
-    backend === 'postgres'
-      ? { url: PG_URL, dataDir, schema: `t_${randomBytes(6).toString('hex')}` }
-      : { dataDir },
+    backend === 'postgres' ? { url: PG_URL, dataDir, schema: `t_${randomBytes(6).toString('hex')}` } : { dataDir },
   );
   const adminToken = `admin-${randomBytes(16).toString('hex')}`;
   const serviceToken = `service-${randomBytes(16).toString('hex')}`;
@@ -54,7 +52,11 @@ export async function startRegistry(backend: Backend, opts: TestOptions = {}): P
     serviceTokens: ['other-service-token', serviceToken],
   });
   const level = process.env.COMFYREG_TEST_LOG;
-  const app = await buildApp(reg, { logger: level ? { level } : false, maxBody: opts.maxBody ?? 16 * 1024 * 1024, maxArchive: opts.maxArchive ?? 100 * 1024 * 1024 });
+  const app = await buildApp(reg, {
+    logger: level ? { level } : false,
+    maxBody: opts.maxBody ?? 16 * 1024 * 1024,
+    maxArchive: opts.maxArchive ?? 100 * 1024 * 1024,
+  });
   await app.ready();
   return {
     app,
@@ -81,8 +83,20 @@ export async function startRegistry(backend: Backend, opts: TestOptions = {}): P
 /** Row counts of every table, to show that a refused request changed nothing. */
 export async function tableCounts(t: TestRegistry): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
-  for (const table of ['users', 'publishers', 'publisher_members', 'access_tokens', 'nodes', 'node_versions', 'comfy_nodes', 'extraction_jobs'] as const) {
-    const row = await t.database.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  for (const table of [
+    'users',
+    'publishers',
+    'publisher_members',
+    'access_tokens',
+    'nodes',
+    'node_versions',
+    'comfy_nodes',
+    'extraction_jobs',
+  ] as const) {
+    const row = await t.database.db
+      .selectFrom(table)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     out[table] = Number(row.n);
   }
   return out;

@@ -14,24 +14,32 @@ export async function adminRoutes(app: App, reg: Registry) {
   app.post(
     '/admin/users',
     {
+      config: { roles: [] },
       schema: {
         summary: 'Create a user (admin); the token is shown once',
         tags: ['Admin'],
         security: auth,
-        body: Type.Object({ name: Type.String({ maxLength: 200 }), email: Type.String({ maxLength: 320 }), isAdmin: Type.Optional(Type.Boolean()) }),
+        body: Type.Object({
+          name: Type.String({ maxLength: 200 }),
+          email: Type.String({ maxLength: 320 }),
+          isAdmin: Type.Optional(Type.Boolean()),
+        }),
         response: { 201: Type.Object({ user: Type.Ref(User), token: Type.String() }), ...errorResponses(400, 401, 403) },
       },
     },
     async (req, reply) => {
       requireRole(req.principal);
       const { user, token } = await createUser(reg, req.body);
-      return reply.code(201).send({ user: { id: user.id, email: user.email, name: user.name, isApproved: true, isAdmin: user.is_admin === 1 }, token });
+      return reply
+        .code(201)
+        .send({ user: { id: user.id, email: user.email, name: user.name, isApproved: true, isAdmin: user.is_admin === 1 }, token });
     },
   );
 
   app.put(
     '/admin/nodes/:nodeId/versions/:versionNumber',
     {
+      config: { roles: [] },
       schema: {
         summary: "Set a version's status (admin): approve a Pending version, flag or ban it",
         tags: ['Admin'],
@@ -48,7 +56,11 @@ export async function adminRoutes(app: App, reg: Registry) {
       const updated = await reg.db.transaction().execute(async (trx) => {
         const v = await findVersion(trx, node.id, req.params.versionNumber);
         if (!v) throw notFound(`version ${req.params.versionNumber} of node ${node.id} not found`, 'VERSION_NOT_FOUND');
-        await trx.updateTable('node_versions').set({ status: req.body.status, status_reason: req.body.status_reason ?? '' }).where('id', '=', v.id).execute();
+        await trx
+          .updateTable('node_versions')
+          .set({ status: req.body.status, status_reason: req.body.status_reason ?? '' })
+          .where('id', '=', v.id)
+          .execute();
         await refreshLatest(trx, node.id);
         return { ...v, status: req.body.status, status_reason: req.body.status_reason ?? '' };
       });

@@ -21,13 +21,23 @@ export async function archiveRoutes(app: App, reg: Registry, maxArchive: number)
         tags: ['Publish'],
         consumes: ARCHIVE_TYPES,
         params: Type.Object({ versionId: Type.String({ maxLength: 100 }) }),
-        querystring: Type.Object({ expires: Type.Optional(Type.String({ maxLength: 20 })), signature: Type.Optional(Type.String({ maxLength: 200 })) }),
-        response: { 200: Type.Object({ id: Type.String(), size: Type.Integer(), sha256: Type.String() }), ...errorResponses(403, 404, 409, 413, 415) },
+        querystring: Type.Object({
+          expires: Type.Optional(Type.String({ maxLength: 20 })),
+          signature: Type.Optional(Type.String({ maxLength: 200 })),
+        }),
+        response: {
+          200: Type.Object({ id: Type.String(), size: Type.Integer(), sha256: Type.String() }),
+          ...errorResponses(403, 404, 409, 413, 415),
+        },
       },
     },
     async (req) => {
       if (!(req.body instanceof Readable)) {
-        throw new RegistryError('unsupported_media_type', 'UNSUPPORTED_MEDIA_TYPE', `upload the archive with Content-Type: application/zip`);
+        throw new RegistryError(
+          'unsupported_media_type',
+          'UNSUPPORTED_MEDIA_TYPE',
+          `upload the archive with Content-Type: application/zip`,
+        );
       }
       const row = await storeUpload(reg, req.params.versionId, req.query, req.body, maxArchive);
       return { id: row.id, size: row.archive_size ?? 0, sha256: row.archive_sha256 ?? '' };

@@ -11,6 +11,7 @@ export async function comfyNodeRoutes(app: App, reg: Registry) {
   app.post(
     '/nodes/:nodeId/versions/:version/comfy-nodes',
     {
+      config: { roles: ['service'] },
       schema: {
         summary: 'CreateComfyNodes: store the comfy nodes extracted from a version (extraction service or admin)',
         description:
@@ -32,6 +33,7 @@ export async function comfyNodeRoutes(app: App, reg: Registry) {
   app.delete(
     '/nodes/:nodeId/versions/:version/comfy-nodes',
     {
+      config: { roles: ['service'] },
       schema: {
         summary: "Remove a version's comfy nodes and reset it to pending for re-extraction (extraction service or admin)",
         tags: ['Comfy nodes'],

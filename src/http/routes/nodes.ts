@@ -36,9 +36,16 @@ export async function hydrateNodes(reg: Registry, rows: NodeRow[], p: Principal)
   const pubIds = [...new Set(rows.map((r) => r.publisher_id))];
   const pubs = pubIds.length ? await reg.db.selectFrom('publishers').selectAll().where('id', 'in', pubIds).execute() : [];
   const byId = new Map(pubs.map((x) => [x.id, x]));
-  const latest = await versionsByIds(reg.db, rows.map((r) => r.latest_version_id));
+  const latest = await versionsByIds(
+    reg.db,
+    rows.map((r) => r.latest_version_id),
+  );
   return rows.map((r) =>
-    toNode(reg, r, { publisher: byId.get(r.publisher_id), latest: r.latest_version_id ? latest.get(r.latest_version_id) : undefined, admin: isAdmin(p) }),
+    toNode(reg, r, {
+      publisher: byId.get(r.publisher_id),
+      latest: r.latest_version_id ? latest.get(r.latest_version_id) : undefined,
+      admin: isAdmin(p),
+    }),
   );
 }
 
@@ -67,19 +74,36 @@ export async function nodeRoutes(app: App, reg: Registry) {
   app.get(
     '/nodes/:nodeId',
     { schema: { summary: 'A node pack', tags: ['Nodes'], params: NodeParams, response: { 200: Type.Ref(Node), ...errorResponses(404) } } },
-    async (req) => (await hydrateNodes(reg, [await getNode(reg, req.params.nodeId, { includeHidden: isAdmin(req.principal) })], req.principal))[0],
+    async (req) =>
+      (await hydrateNodes(reg, [await getNode(reg, req.params.nodeId, { includeHidden: isAdmin(req.principal) })], req.principal))[0],
   );
 
   app.get(
     '/nodes/:nodeId/versions',
-    { schema: { summary: 'Versions of a node pack, newest first', tags: ['Nodes'], params: NodeParams, response: { 200: Type.Array(Type.Ref(NodeVersion)), ...errorResponses(404) } } },
-    async (req) => (await listVersions(reg, req.params.nodeId, req.principal)).map((v) => toNodeVersion(reg, v, { admin: isAdmin(req.principal) })),
+    {
+      schema: {
+        summary: 'Versions of a node pack, newest first',
+        tags: ['Nodes'],
+        params: NodeParams,
+        response: { 200: Type.Array(Type.Ref(NodeVersion)), ...errorResponses(404) },
+      },
+    },
+    async (req) =>
+      (await listVersions(reg, req.params.nodeId, req.principal)).map((v) => toNodeVersion(reg, v, { admin: isAdmin(req.principal) })),
   );
 
   app.get(
     '/nodes/:nodeId/versions/:version',
-    { schema: { summary: 'One version (exact, then semver-normalised match)', tags: ['Nodes'], params: VersionParams, response: { 200: Type.Ref(NodeVersion), ...errorResponses(404) } } },
-    async (req) => toNodeVersion(reg, await getVersion(reg, req.params.nodeId, req.params.version, req.principal), { admin: isAdmin(req.principal) }),
+    {
+      schema: {
+        summary: 'One version (exact, then semver-normalised match)',
+        tags: ['Nodes'],
+        params: VersionParams,
+        response: { 200: Type.Ref(NodeVersion), ...errorResponses(404) },
+      },
+    },
+    async (req) =>
+      toNodeVersion(reg, await getVersion(reg, req.params.nodeId, req.params.version, req.principal), { admin: isAdmin(req.principal) }),
   );
 
   app.get(
@@ -99,7 +123,11 @@ export async function nodeRoutes(app: App, reg: Registry) {
         ? await getVersion(reg, node.id, req.query.version, req.principal)
         : (await versionsByIds(reg.db, [node.latest_version_id])).get(node.latest_version_id ?? '');
       if (!version) throw notFound(`node ${node.id} has no version to install`, 'VERSION_NOT_FOUND');
-      await reg.db.updateTable('nodes').set((eb) => ({ downloads: eb('downloads', '+', 1) })).where('id', '=', node.id).execute();
+      await reg.db
+        .updateTable('nodes')
+        .set((eb) => ({ downloads: eb('downloads', '+', 1) }))
+        .where('id', '=', node.id)
+        .execute();
       return toNodeVersion(reg, version);
     },
   );
@@ -124,6 +152,7 @@ export async function nodeRoutes(app: App, reg: Registry) {
   app.post(
     '/publishers/:publisherId/nodes',
     {
+      config: { roles: ['user'] },
       schema: {
         summary: 'Create a node pack (publisher owner)',
         tags: ['Publishers'],
@@ -142,6 +171,7 @@ export async function nodeRoutes(app: App, reg: Registry) {
   app.put(
     '/publishers/:publisherId/nodes/:nodeId',
     {
+      config: { roles: ['user'] },
       schema: {
         summary: 'Partial update of a node pack (owner; preempted_comfy_node_names and search_ranking: admin)',
         tags: ['Publishers'],
@@ -159,7 +189,16 @@ export async function nodeRoutes(app: App, reg: Registry) {
 
   app.delete(
     '/publishers/:publisherId/nodes/:nodeId',
-    { schema: { summary: 'Delete a node pack (owner)', tags: ['Publishers'], security: auth, params: OwnerParams, response: { 204: Type.Null(), ...errorResponses(401, 403, 404) } } },
+    {
+      config: { roles: ['user'] },
+      schema: {
+        summary: 'Delete a node pack (owner)',
+        tags: ['Publishers'],
+        security: auth,
+        params: OwnerParams,
+        response: { 204: Type.Null(), ...errorResponses(401, 403, 404) },
+      },
+    },
     async (req, reply) => {
       await deleteNode(reg, req.principal, req.params.publisherId, req.params.nodeId);
       return reply.code(204).send(null);
@@ -168,7 +207,16 @@ export async function nodeRoutes(app: App, reg: Registry) {
 
   app.post(
     '/publishers/:publisherId/nodes/:nodeId/ban',
-    { schema: { summary: 'Ban a node pack (admin)', tags: ['Admin'], security: auth, params: OwnerParams, response: { 204: Type.Null(), ...errorResponses(401, 403, 404) } } },
+    {
+      config: { roles: [] },
+      schema: {
+        summary: 'Ban a node pack (admin)',
+        tags: ['Admin'],
+        security: auth,
+        params: OwnerParams,
+        response: { 204: Type.Null(), ...errorResponses(401, 403, 404) },
+      },
+    },
     async (req, reply) => {
       await banNode(reg, req.principal, req.params.publisherId, req.params.nodeId);
       return reply.code(204).send(null);

@@ -35,6 +35,7 @@ export async function publisherRoutes(app: App, reg: Registry) {
   app.post(
     '/publishers',
     {
+      config: { roles: ['user'] },
       schema: {
         summary: 'Create a publisher; the caller becomes its owner',
         tags: ['Publishers'],
@@ -51,13 +52,21 @@ export async function publisherRoutes(app: App, reg: Registry) {
 
   app.get(
     '/publishers/:publisherId',
-    { schema: { summary: 'A publisher', tags: ['Publishers'], params: PublisherParams, response: { 200: Type.Ref(Publisher), ...errorResponses(404) } } },
+    {
+      schema: {
+        summary: 'A publisher',
+        tags: ['Publishers'],
+        params: PublisherParams,
+        response: { 200: Type.Ref(Publisher), ...errorResponses(404) },
+      },
+    },
     async (req) => withMembers(req.params.publisherId),
   );
 
   app.put(
     '/publishers/:publisherId',
     {
+      config: { roles: ['user'] },
       schema: {
         summary: 'Update a publisher (owner or admin)',
         tags: ['Publishers'],
@@ -75,7 +84,16 @@ export async function publisherRoutes(app: App, reg: Registry) {
 
   app.post(
     '/publishers/:publisherId/ban',
-    { schema: { summary: 'Ban a publisher (admin)', tags: ['Admin'], security: auth, params: PublisherParams, response: { 204: Type.Null(), ...errorResponses(401, 403, 404) } } },
+    {
+      config: { roles: [] },
+      schema: {
+        summary: 'Ban a publisher (admin)',
+        tags: ['Admin'],
+        security: auth,
+        params: PublisherParams,
+        response: { 204: Type.Null(), ...errorResponses(401, 403, 404) },
+      },
+    },
     async (req, reply) => {
       await setPublisherBanned(reg, req.principal, req.params.publisherId);
       return reply.code(204).send(null);
@@ -85,6 +103,7 @@ export async function publisherRoutes(app: App, reg: Registry) {
   app.post(
     '/publishers/:publisherId/tokens',
     {
+      config: { roles: ['user'] },
       schema: {
         summary: 'Create a personal access token (shown once)',
         tags: ['Publishers'],
@@ -103,6 +122,7 @@ export async function publisherRoutes(app: App, reg: Registry) {
   app.get(
     '/publishers/:publisherId/tokens',
     {
+      config: { roles: ['user'] },
       schema: {
         summary: "A publisher's personal access tokens, masked",
         tags: ['Publishers'],
@@ -120,6 +140,7 @@ export async function publisherRoutes(app: App, reg: Registry) {
   app.delete(
     '/publishers/:publisherId/tokens/:tokenId',
     {
+      config: { roles: ['user'] },
       schema: {
         summary: 'Delete a personal access token',
         tags: ['Publishers'],

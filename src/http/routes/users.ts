@@ -12,7 +12,15 @@ const auth = [{ BearerAuth: [] }];
 export async function userRoutes(app: App, reg: Registry) {
   app.get(
     '/users',
-    { schema: { summary: 'The calling user', tags: ['Users'], security: auth, response: { 200: Type.Ref(User), ...errorResponses(401, 403) } } },
+    {
+      config: { roles: ['user'] },
+      schema: {
+        summary: 'The calling user',
+        tags: ['Users'],
+        security: auth,
+        response: { 200: Type.Ref(User), ...errorResponses(401, 403) },
+      },
+    },
     async (req) => {
       const p = req.principal;
       requireRole(p, 'user');
@@ -28,6 +36,7 @@ export async function userRoutes(app: App, reg: Registry) {
   app.get(
     '/users/publishers',
     {
+      config: { roles: ['user'] },
       schema: {
         summary: 'Publishers the calling user belongs to',
         tags: ['Users'],
