@@ -5,7 +5,7 @@ import { findNode, findVersion, refreshLatest } from './nodes.js';
 import { requireRole, type Principal } from './principals.js';
 import type { Registry } from './registry.js';
 import { now } from './registry.js';
-import { compareVersions } from './semver.js';
+import { compareVersions, highestVersion } from './semver.js';
 
 export const POLICY_ACTIVE = 'ComfyNodePolicyActive';
 export const POLICY_BANNED = 'ComfyNodePolicyBanned';
@@ -93,22 +93,27 @@ function buildInfoText(info: CloudBuildInfo | undefined): string {
   });
 }
 
-/** Policies that names carried in the pack's nearest earlier version, so a ban survives a release. */
+/**
+ * Policies that names carried in the pack's newest earlier extracted version, so a ban survives a
+ * release. Only non-default policies are read: the rest default to Active anyway.
+ */
 async function inheritedPolicies(trx: Transaction<Database>, version: NodeVersionRow): Promise<Map<string, string>> {
+  const earlier = await trx
+    .selectFrom('node_versions')
+    .select(['id', 'version'])
+    .where('node_id', '=', version.node_id)
+    .where('id', '!=', version.id)
+    .where('comfy_node_extract_status', '=', 'success')
+    .execute();
+  const previous = highestVersion(earlier.filter((v) => compareVersions(v.version, version.version) < 0));
+  if (!previous) return new Map();
   const rows = await trx
     .selectFrom('comfy_nodes')
-    .innerJoin('node_versions', 'node_versions.id', 'comfy_nodes.node_version_id')
-    .select(['comfy_nodes.comfy_node_name', 'comfy_nodes.policy', 'node_versions.version'])
-    .where('node_versions.node_id', '=', version.node_id)
-    .where('node_versions.id', '!=', version.id)
+    .select(['comfy_node_name', 'policy'])
+    .where('node_version_id', '=', previous.id)
+    .where('policy', '!=', POLICY_ACTIVE)
     .execute();
-  const best = new Map<string, { policy: string; version: string }>();
-  for (const r of rows) {
-    if (compareVersions(r.version, version.version) >= 0) continue;
-    const seen = best.get(r.comfy_node_name);
-    if (!seen || compareVersions(r.version, seen.version) > 0) best.set(r.comfy_node_name, { policy: r.policy, version: r.version });
-  }
-  return new Map([...best].map(([name, v]) => [name, v.policy]));
+  return new Map(rows.map((r) => [r.comfy_node_name, r.policy]));
 }
 
 function toRow(versionId: string, name: string, n: ComfyNodeInput, policy: string, createdAt: string): NewComfyNode {
@@ -131,7 +136,7 @@ function toRow(versionId: string, name: string, n: ComfyNodeInput, policy: strin
   };
 }
 
-const INSERT_CHUNK = 500;
+const INSERT_CHUNK = 1000;
 
 async function lockVersion(reg: Registry, trx: Transaction<Database>, nodeId: string, version: string): Promise<NodeVersionRow> {
   const node = await findNode(trx, nodeId);

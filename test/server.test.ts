@@ -1,0 +1,137 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { SETTINGS, loadConfig } from '../src/config.js';
+import { startServer } from '../src/server.js';
+import { BACKENDS, startRegistry } from './helpers/registry.js';
+
+const CLI = ['--import', 'tsx', 'src/cli.ts'];
+const run = (args: string[], env: Record<string, string> = {}) =>
+  spawnSync(process.execPath, [...CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
+
+describe('configuration and the command line', () => {
+  it('lists every setting of the contract in `comfyreg serve --help`', () => {
+    const res = run(['serve', '--help']);
+    assert.equal(res.status, 0, res.stderr);
+    for (const name of ['PORT', 'HOST', 'COMFYREG_DATA_DIR', 'COMFYREG_DATABASE_URL', 'COMFYREG_PUBLIC_URL', 'COMFYREG_ADMIN_TOKEN', 'COMFYREG_SERVICE_TOKEN', 'COMFYREG_MAX_BODY']) {
+      assert.ok(res.stdout.includes(name), `${name} missing from --help`);
+    }
+    for (const s of SETTINGS) assert.ok(res.stdout.includes(s.flag), `${s.flag} missing`);
+  });
+
+  it('defaults to port 8080 on 127.0.0.1 with ./data, and lets flags win over the environment', () => {
+    const d = loadConfig([], {});
+    assert.equal(d.port, 8080);
+    assert.equal(d.host, '127.0.0.1');
+    assert.equal(d.dataDir, path.resolve('./data'));
+    assert.equal(d.publicUrl, 'http://localhost:8080');
+    assert.equal(d.maxBody, 16 * 1024 * 1024);
+    const c = loadConfig(['--port', '9000', '--service-token=a, b'], { PORT: '1234', COMFYREG_SERVICE_TOKEN: 'x' });
+    assert.equal(c.port, 9000);
+    assert.equal(c.publicUrl, 'http://localhost:9000');
+    assert.deepEqual(c.serviceTokens, ['a', 'b']);
+    assert.throws(() => loadConfig(['--port', 'eighty']), /PORT/);
+    assert.throws(() => loadConfig(['--nope', '1']), /unknown option/);
+  });
+
+  it('refuses a bad setting with exit code 2 and a message', () => {
+    const res = run(['serve', '--port', 'x']);
+    assert.equal(res.status, 2);
+    assert.match(res.stderr, /PORT must be a whole number/);
+  });
+
+  it('creates a user from the command line whose token works', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'comfyreg-cli-'));
+    try {
+      const res = run(['user', 'create', '--name', 'Cli User', '--email', 'cli@example.com', '--data-dir', dir]);
+      assert.equal(res.status, 0, res.stderr);
+      const { user, token } = JSON.parse(res.stdout);
+      assert.equal(user.email, 'cli@example.com');
+      const server = await startServer({ ...loadConfig(['--data-dir', dir, '--port', '0', '--admin-token', 'adm']), logLevel: 'silent' });
+      try {
+        const me = await fetch(`${server.url}/users`, { headers: { authorization: `Bearer ${token}` } });
+        assert.equal(me.status, 200);
+        assert.equal((await me.json()).name, 'Cli User');
+      } finally {
+        await server.close();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('generates an admin token on first start, keeps it 0600, stores only its hash, and reuses it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'comfyreg-admin-'));
+    const config = { ...loadConfig(['--data-dir', dir, '--port', '0']), logLevel: 'silent' };
+    try {
+      const first = await startServer(config);
+      const file = path.join(dir, 'admin-token');
+      const token = fs.readFileSync(file, 'utf8').trim();
+      assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+      const stored = await first.database.db.selectFrom('meta').selectAll().execute();
+      assert.ok(stored.every((r) => !r.value.includes(token)), 'the token itself is never stored');
+      await first.close();
+      fs.rmSync(file);
+      const second = await startServer(config);
+      try {
+        assert.equal(fs.existsSync(file), false, 'a second start does not make a new token');
+        const res = await fetch(`${second.url}/admin/users`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ name: 'x', email: 'x@example.com' }),
+        });
+        assert.equal(res.status, 201);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+for (const backend of BACKENDS) {
+  describe(`served contract (${backend.name})`, { skip: backend.skip }, () => {
+    it('serves /openapi.json from the route schemas, every route with its responses, and /docs', async () => {
+      const t = await startRegistry(backend.name);
+      try {
+        const res = await t.app.inject({ method: 'GET', url: '/openapi.json' });
+        assert.equal(res.statusCode, 200);
+        const doc = res.json();
+        assert.equal(doc.openapi, '3.0.3');
+        const documented = new Set<string>();
+        for (const [p, ops] of Object.entries<Record<string, { responses: Record<string, unknown> }>>(doc.paths)) {
+          for (const [method, op] of Object.entries(ops)) {
+            documented.add(`${method.toUpperCase()} ${p}`);
+            assert.ok(Object.keys(op.responses ?? {}).length > 0, `${method} ${p} lists no responses`);
+          }
+        }
+        for (const route of [
+          'POST /nodes/{nodeId}/versions/{version}/comfy-nodes',
+          'DELETE /nodes/{nodeId}/versions/{version}/comfy-nodes',
+          'POST /publishers/{publisherId}/nodes/{nodeId}/versions',
+          'GET /nodes',
+          'GET /nodes/{nodeId}/install',
+          'POST /admin/users',
+          'PUT /archives/upload/{versionId}',
+        ]) {
+          assert.ok(documented.has(route), `${route} missing from /openapi.json`);
+        }
+        const create = doc.paths['/nodes/{nodeId}/versions/{version}/comfy-nodes'].post;
+        assert.deepEqual(Object.keys(create.responses).sort(), ['204', '400', '401', '403', '404', '409', '413']);
+        assert.ok(doc.components.schemas.ErrorResponse);
+        assert.ok(doc.components.schemas.ComfyNode);
+        const ui = await t.app.inject({ method: 'GET', url: '/docs/' });
+        assert.equal(ui.statusCode, 200);
+        assert.match(ui.body, /swagger/i);
+        const cors = await t.app.inject({ method: 'GET', url: '/nodes', headers: { origin: 'https://app.example' } });
+        assert.equal(cors.headers['access-control-allow-origin'], '*');
+      } finally {
+        await t.close();
+      }
+    });
+  });
+}
