@@ -6,6 +6,8 @@ import { openDatabase, type DatabaseHandle } from './db/database.js';
 import { buildApp, type App } from './http/app.js';
 import { createRegistry, ensureGeneratedAdminToken, type Registry } from './registry/registry.js';
 import { LocalArchiveStore } from './storage/local-archive-store.js';
+import { LocalJobSource } from './jobs/local-job-source.js';
+import { Worker, workerId } from './jobs/worker.js';
 
 export interface RunningServer {
   app: App;
@@ -13,11 +15,6 @@ export interface RunningServer {
   database: DatabaseHandle;
   url: string;
   close(): Promise<void>;
-}
-
-export interface Hooks {
-  /** Attaches background work (the in-process extraction worker) and returns its stopper. */
-  attach?: (reg: Registry, log: pino.Logger) => Promise<() => Promise<void>>;
 }
 
 /** First start without COMFYREG_ADMIN_TOKEN: generate one, keep it (0600) and say it once. */
@@ -33,7 +30,7 @@ async function bootstrapAdminToken(reg: Registry, config: Config, log: pino.Logg
   log.info({ file }, 'generated admin token');
 }
 
-export async function startServer(config: Config, hooks: Hooks = {}): Promise<RunningServer> {
+export async function startServer(config: Config): Promise<RunningServer> {
   const log = pino({
     level: config.logLevel,
     redact: { paths: ['req.headers.authorization', 'personal_access_token', 'token'], remove: true },
@@ -61,8 +58,18 @@ export async function startServer(config: Config, hooks: Hooks = {}): Promise<Ru
       },
     },
   });
-  const detach = hooks.attach ? await hooks.attach(reg, log) : async () => {};
-  await app.listen({ port: config.port, host: config.host });
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    await app.close();
+    await database.close();
+    throw err;
+  }
+  const worker = config.worker ? new Worker({ source: new LocalJobSource(reg, workerId(), 300), log: log.child({ component: 'worker' }) }) : null;
+  if (worker) {
+    reg.onJobQueued = () => worker.nudge();
+    worker.start();
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   log.info({ database: database.describe, url: `http://${config.host}:${port}`, publicUrl: config.publicUrl }, 'comfyreg listening');
@@ -72,7 +79,7 @@ export async function startServer(config: Config, hooks: Hooks = {}): Promise<Ru
     database,
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
     close: async () => {
-      await detach();
+      await worker?.stop();
       await app.close();
       await database.close();
     },

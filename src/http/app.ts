@@ -15,6 +15,7 @@ import { publishRoutes } from './routes/publish.js';
 import { archiveRoutes } from './routes/archives.js';
 import { comfyNodeRoutes } from './routes/comfy-nodes.js';
 import { adminRoutes } from './routes/admin.js';
+import { extractionJobRoutes } from './routes/extraction-jobs.js';
 
 export interface AppOptions {
   maxBody: number;
@@ -68,6 +69,7 @@ export async function buildApp(reg: Registry, opts: AppOptions): Promise<App> {
     await publishRoutes(scope as App, reg);
     await comfyNodeRoutes(scope as App, reg);
     await adminRoutes(scope as App, reg);
+    await extractionJobRoutes(scope as App, reg);
   });
   await app.register(async (scope) => archiveRoutes(scope as App, reg, opts.maxArchive));
   return app as App;

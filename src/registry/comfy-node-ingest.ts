@@ -1,6 +1,7 @@
 import type { Transaction } from 'kysely';
 import type { Database, NewComfyNode, NodeVersionRow } from '../db/schema.js';
 import { badRequest, conflict, isUniqueViolation, notFound } from './errors.js';
+import { finishExtraction, queueExtraction } from './extraction-queue.js';
 import { findNode, findVersion, refreshLatest } from './nodes.js';
 import { requireRole, type Principal } from './principals.js';
 import type { Registry } from './registry.js';
@@ -170,6 +171,7 @@ export async function createComfyNodes(
           .set({ comfy_node_extract_status: input.status ?? 'failed', comfy_node_extract_reason: reason, cloud_build_info: buildInfo })
           .where('id', '=', v.id)
           .execute();
+        await finishExtraction(trx, v.id);
         await refreshLatest(trx, v.node_id);
         return;
       }
@@ -191,6 +193,7 @@ export async function createComfyNodes(
         .set({ comfy_node_extract_status: input.status ?? 'success', comfy_node_extract_reason: reason, cloud_build_info: buildInfo })
         .where('id', '=', v.id)
         .execute();
+      await finishExtraction(trx, v.id);
       await refreshLatest(trx, v.node_id);
     });
   } catch (err) {
@@ -199,10 +202,10 @@ export async function createComfyNodes(
   }
 }
 
-/** Removes a version's comfy nodes and resets it to `pending` so it can be extracted again. */
+/** Removes a version's comfy nodes, resets it to `pending` and queues it again when it has an archive. */
 export async function deleteComfyNodes(reg: Registry, p: Principal, nodeId: string, version: string): Promise<void> {
   requireRole(p, 'service');
-  await reg.db.transaction().execute(async (trx) => {
+  const queued = await reg.db.transaction().execute(async (trx) => {
     const v = await lockVersion(reg, trx, nodeId, version);
     await trx.deleteFrom('comfy_nodes').where('node_version_id', '=', v.id).execute();
     await trx
@@ -210,6 +213,9 @@ export async function deleteComfyNodes(reg: Registry, p: Principal, nodeId: stri
       .set({ comfy_node_extract_status: 'pending', comfy_node_extract_reason: '' })
       .where('id', '=', v.id)
       .execute();
+    if (v.archive_key) await queueExtraction(trx, v.id);
     await refreshLatest(trx, v.node_id);
+    return v.archive_key ? v.id : null;
   });
+  if (queued) reg.onJobQueued(queued);
 }

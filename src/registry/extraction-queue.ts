@@ -1,28 +1,138 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { Database } from '../db/schema.js';
+import type { Database, ExtractionJobRow } from '../db/schema.js';
+import { notFound } from './errors.js';
+import type { Registry } from './registry.js';
 import { now } from './registry.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
-/** Queues (or re-queues) extraction of one version; the worker in src/jobs picks it up. */
+/** A job fails for good after this many leases that did not end in a report. */
+export const MAX_ATTEMPTS = 3;
+
+export interface LeasedJob {
+  node_version_id: string;
+  node_id: string;
+  version: string;
+  archive_key: string;
+  attempts: number;
+  lease_until: string;
+}
+
+/** Queues (or re-queues) extraction of one version; a worker from src/jobs picks it up. */
 export async function queueExtraction(db: Db, versionId: string): Promise<void> {
   const t = now();
   await db
     .insertInto('extraction_jobs')
-    .values({
-      node_version_id: versionId,
-      state: 'queued',
-      attempts: 0,
-      lease_owner: null,
-      lease_until: null,
-      last_error: '',
-      created_at: t,
-      updated_at: t,
-    })
+    .values({ node_version_id: versionId, state: 'queued', attempts: 0, lease_owner: null, lease_until: null, last_error: '', created_at: t, updated_at: t })
     .onConflict((oc) =>
-      oc
-        .column('node_version_id')
-        .doUpdateSet({ state: 'queued', attempts: 0, lease_owner: null, lease_until: null, last_error: '', updated_at: t }),
+      oc.column('node_version_id').doUpdateSet({ state: 'queued', attempts: 0, lease_owner: null, lease_until: null, last_error: '', updated_at: t }),
     )
     .execute();
+}
+
+/** Ends a version's job: called in the transaction that stores the version's extraction result. */
+export async function finishExtraction(db: Db, versionId: string): Promise<void> {
+  await db.deleteFrom('extraction_jobs').where('node_version_id', '=', versionId).execute();
+}
+
+async function giveUp(reg: Registry, job: ExtractionJobRow, reason: string): Promise<void> {
+  await reg.db.transaction().execute(async (trx) => {
+    const res = await trx
+      .updateTable('extraction_jobs')
+      .set({ state: 'failed', lease_owner: null, lease_until: null, last_error: reason, updated_at: now() })
+      .where('node_version_id', '=', job.node_version_id)
+      .where('state', '=', job.state)
+      .where('attempts', '=', job.attempts)
+      .executeTakeFirst();
+    if (Number(res.numUpdatedRows) === 0) return;
+    await trx
+      .updateTable('node_versions')
+      .set({ comfy_node_extract_status: 'failed', comfy_node_extract_reason: reason })
+      .where('id', '=', job.node_version_id)
+      .where('comfy_node_extract_status', '=', 'pending')
+      .execute();
+  });
+}
+
+/**
+ * Claims the oldest job that is queued or whose lease ran out. The claim is a conditional update,
+ * so two workers (or two instances) never hold the same job.
+ */
+export async function leaseJob(reg: Registry, worker: string, leaseSeconds: number): Promise<LeasedJob | null> {
+  for (let round = 0; round < 5; round++) {
+    const t = now();
+    const candidates = await reg.db
+      .selectFrom('extraction_jobs')
+      .selectAll()
+      .where((eb) => eb.or([eb('state', '=', 'queued'), eb.and([eb('state', '=', 'running'), eb('lease_until', '<', t)])]))
+      .orderBy('created_at')
+      .limit(10)
+      .execute();
+    if (candidates.length === 0) return null;
+    for (const job of candidates) {
+      if (job.attempts >= MAX_ATTEMPTS) {
+        await giveUp(reg, job, job.last_error || `extraction did not finish after ${MAX_ATTEMPTS} attempts (worker lease expired)`);
+        continue;
+      }
+      const until = new Date(Date.now() + leaseSeconds * 1000).toISOString();
+      const res = await reg.db
+        .updateTable('extraction_jobs')
+        .set({ state: 'running', lease_owner: worker, lease_until: until, attempts: job.attempts + 1, updated_at: t })
+        .where('node_version_id', '=', job.node_version_id)
+        .where('state', '=', job.state)
+        .where('attempts', '=', job.attempts)
+        .executeTakeFirst();
+      if (Number(res.numUpdatedRows) !== 1) continue;
+      const version = await reg.db
+        .selectFrom('node_versions')
+        .select(['node_id', 'version', 'archive_key'])
+        .where('id', '=', job.node_version_id)
+        .executeTakeFirst();
+      if (!version?.archive_key) {
+        await finishExtraction(reg.db, job.node_version_id);
+        continue;
+      }
+      return { node_version_id: job.node_version_id, node_id: version.node_id, version: version.version, archive_key: version.archive_key, attempts: job.attempts + 1, lease_until: until };
+    }
+  }
+  return null;
+}
+
+/** A worker could not finish: retry later, or give up after MAX_ATTEMPTS with the reason on the version. */
+export async function failJob(reg: Registry, versionId: string, worker: string, reason: string): Promise<void> {
+  const job = await reg.db
+    .selectFrom('extraction_jobs')
+    .selectAll()
+    .where('node_version_id', '=', versionId)
+    .where('state', '=', 'running')
+    .where('lease_owner', '=', worker)
+    .executeTakeFirst();
+  if (!job) throw notFound('no running job of this worker for that version', 'JOB_NOT_FOUND');
+  if (job.attempts >= MAX_ATTEMPTS) return giveUp(reg, job, reason);
+  await reg.db
+    .updateTable('extraction_jobs')
+    .set({ state: 'queued', lease_owner: null, lease_until: null, last_error: reason, updated_at: now() })
+    .where('node_version_id', '=', versionId)
+    .where('lease_owner', '=', worker)
+    .execute();
+}
+
+/** Queues up to `max` versions that are still pending, have an archive and no live job. */
+export async function backfill(reg: Registry, max: number): Promise<number> {
+  const rows = await reg.db
+    .selectFrom('node_versions')
+    .leftJoin('extraction_jobs', 'extraction_jobs.node_version_id', 'node_versions.id')
+    .select('node_versions.id')
+    .where('node_versions.comfy_node_extract_status', '=', 'pending')
+    .where('node_versions.archive_key', 'is not', null)
+    .where((eb) => eb.or([eb('extraction_jobs.state', 'is', null), eb('extraction_jobs.state', '=', 'failed')]))
+    .orderBy('node_versions.created_at')
+    .limit(max)
+    .execute();
+  for (const r of rows) await queueExtraction(reg.db, r.id);
+  return rows.length;
+}
+
+export async function listJobs(reg: Registry): Promise<ExtractionJobRow[]> {
+  return reg.db.selectFrom('extraction_jobs').selectAll().orderBy('created_at').limit(1000).execute();
 }

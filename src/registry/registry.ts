@@ -15,8 +15,8 @@ export interface Registry {
   signingSecret: string;
   adminTokenHashes: string[];
   serviceTokenHashes: string[];
-  /** Called after an archive is stored, so extraction can be queued or started. */
-  onArchiveStored: (versionId: string) => void;
+  /** Called after a transaction queued an extraction job, to wake an in-process worker. */
+  onJobQueued: (versionId: string) => void;
 }
 
 export interface RegistryOptions {
@@ -60,7 +60,7 @@ export async function createRegistry(opts: RegistryOptions): Promise<Registry> {
     signingSecret,
     adminTokenHashes,
     serviceTokenHashes: (opts.serviceTokens ?? []).map(hashToken),
-    onArchiveStored: () => {},
+    onJobQueued: () => {},
   };
 }
 

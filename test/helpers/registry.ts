@@ -66,7 +66,7 @@ export async function startRegistry(backend: Backend, opts: TestOptions = {}): P
     adminToken,
     serviceToken,
     async listen() {
-      await app.listen({ port: 0, host: '127.0.0.1' });
+      if (!app.server.listening) await app.listen({ port: 0, host: '127.0.0.1' });
       const addr = app.server.address();
       const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
       reg.publicUrl = url;

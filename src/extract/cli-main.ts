@@ -1,0 +1,3 @@
+import { runExtractCommand } from './cli.js';
+
+process.exitCode = await runExtractCommand(process.argv.slice(2));

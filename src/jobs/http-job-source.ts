@@ -1,0 +1,60 @@
+import type { CreateComfyNodesBody } from '../extract/index.js';
+import type { Job, JobSource } from './job-source.js';
+import { readAll } from './local-job-source.js';
+
+/** A registry reached over HTTP with a service token, for `comfyreg worker`. */
+export class HttpJobSource implements JobSource {
+  private readonly base: string;
+
+  constructor(
+    registryUrl: string,
+    private readonly token: string,
+    private readonly worker: string,
+    private readonly leaseSeconds: number,
+  ) {
+    this.base = registryUrl.replace(/\/+$/, '');
+  }
+
+  private async call(method: string, path: string, body?: unknown): Promise<Response> {
+    return fetch(this.base + path, {
+      method,
+      headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  }
+
+  private async expect(res: Response, ok: number[], what: string): Promise<void> {
+    if (ok.includes(res.status)) return;
+    const text = await res.text().catch(() => '');
+    throw new Error(`${what}: HTTP ${res.status} ${text.slice(0, 300)}`);
+  }
+
+  async lease(): Promise<Job | null> {
+    const res = await this.call('POST', '/extraction-jobs/lease', { worker: this.worker, lease_seconds: this.leaseSeconds });
+    if (res.status === 204) return null;
+    await this.expect(res, [200], 'lease');
+    return (await res.json()) as Job;
+  }
+
+  async fetchArchive(job: Job, maxBytes: number): Promise<Buffer> {
+    const res = await fetch(`${this.base}/archives/${job.archive_key}`);
+    await this.expect(res, [200], 'archive download');
+    if (Number(res.headers.get('content-length') ?? 0) > maxBytes) throw new Error(`archive larger than ${maxBytes} bytes`);
+    return readAll(res.body as unknown as AsyncIterable<Uint8Array>, maxBytes);
+  }
+
+  async report(job: Job, body: CreateComfyNodesBody): Promise<void> {
+    const path = `/nodes/${encodeURIComponent(job.node_id)}/versions/${encodeURIComponent(job.version)}/comfy-nodes`;
+    const res = await this.call('POST', path, body);
+    await this.expect(res, [204, 409], 'CreateComfyNodes');
+    if (res.status === 409) {
+      const done = await this.call('POST', `/extraction-jobs/${job.node_version_id}/complete`, { worker: this.worker });
+      await this.expect(done, [204], 'complete');
+    }
+  }
+
+  async fail(job: Job, reason: string): Promise<void> {
+    const res = await this.call('POST', `/extraction-jobs/${job.node_version_id}/fail`, { worker: this.worker, reason: reason.slice(0, 2000) });
+    await this.expect(res, [204, 404], 'fail');
+  }
+}
