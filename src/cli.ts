@@ -26,9 +26,17 @@ async function serve(args: string[]): Promise<number> {
     return 0;
   }
   const config = loadConfig(args);
-  const server = await startServer(config);
+  let server;
+  try {
+    server = await startServer(config);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EADDRINUSE' && code !== 'EACCES') throw err;
+    process.stderr.write(`comfyreg: cannot listen on ${config.host}:${config.port} (${code}); choose another with --port or PORT\n`);
+    return 1;
+  }
   const stop = async () => {
-    await server.close();
+    await server!.close();
     process.exit(0);
   };
   process.once('SIGINT', stop);

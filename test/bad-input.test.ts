@@ -149,6 +149,18 @@ for (const backend of BACKENDS) {
       }
     });
 
+    it('answers malformed URLs and absurd paging in the contract shape, never 5xx', async () => {
+      for (const url of ['/nodes/%E0%A4%A', '/nodes/%', '/nodes/target/versions/%ZZ']) {
+        const res = await json(t, 'GET', url);
+        assert.equal(res.status, 400, url);
+        assert.deepEqual(Object.keys(res.body).sort(), ['error', 'message']);
+      }
+      const huge = await json(t, 'GET', '/nodes?page=99999999999999999999&limit=99999999999');
+      assert.equal(huge.status, 200);
+      assert.deepEqual(huge.body.nodes, []);
+      assert.equal(huge.body.limit, 100);
+    });
+
     it('refuses bad bodies on the other write routes with 400', async () => {
       const { token } = (await json(t, 'POST', '/admin/users', { name: 'bad', email: 'bad@example.com' }, t.adminToken)).body;
       assert.equal((await json(t, 'POST', '/publishers', { id: 'Bad Id!' }, token)).status, 400);

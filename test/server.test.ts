@@ -43,6 +43,22 @@ describe('configuration and the command line', () => {
     assert.match(res.stderr, /PORT must be a whole number/);
   });
 
+  it('says so and exits 1 when the port is taken', async () => {
+    const http = await import('node:http');
+    const blocker = http.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'comfyreg-port-'));
+    try {
+      const port = (blocker.address() as { port: number }).port;
+      const res = run(['serve', '--port', String(port), '--data-dir', dir, '--log-level', 'silent']);
+      assert.equal(res.status, 1);
+      assert.match(res.stderr, /cannot listen on 127\.0\.0\.1:\d+ \(EADDRINUSE\)/);
+    } finally {
+      blocker.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('creates a user from the command line whose token works', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'comfyreg-cli-'));
     try {

@@ -6,7 +6,7 @@ import { Ajv } from 'ajv';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Registry } from '../registry/registry.js';
 import { installAuth } from './auth.js';
-import { installErrorHandling } from './errors.js';
+import { installErrorHandling, sendError } from './errors.js';
 import { SHARED_SCHEMAS } from './schemas.js';
 import { userRoutes } from './routes/users.js';
 import { publisherRoutes } from './routes/publishers.js';
@@ -42,6 +42,8 @@ export async function buildApp(reg: Registry, opts: AppOptions): Promise<App> {
     logger: opts.logger ?? false,
     bodyLimit: opts.maxBody,
     routerOptions: { maxParamLength: 4096, ignoreTrailingSlash: true },
+    // Errors raised before routing (a malformed percent-encoding) answer in the contract's shape too.
+    frameworkErrors: (err, _req, reply) => sendError(reply, err.statusCode && err.statusCode < 500 ? err.statusCode : 400, 'BAD_URL', err.message),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const ajv = validators();

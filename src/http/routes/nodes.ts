@@ -26,7 +26,7 @@ const OwnerParams = Type.Object({ publisherId: Type.String({ maxLength: 100 }), 
 export const MAX_NODE_PAGE = 100;
 
 export function clampPaging(page: number | undefined, limit: number | undefined, fallback: number, max: number) {
-  const p = page === undefined || page < 1 ? 1 : page;
+  const p = page === undefined || page < 1 ? 1 : Math.min(page, 1_000_000_000);
   const l = limit === undefined || limit < 1 ? fallback : Math.min(limit, max);
   return { page: p, limit: l };
 }
