@@ -150,6 +150,21 @@ async function lockVersion(reg: Registry, trx: Transaction<Database>, nodeId: st
   return found;
 }
 
+/** The success branch's rows: refused with 409 when the version already has comfy nodes. */
+async function insertComfyNodes(trx: Transaction<Database>, v: NodeVersionRow, nodes: Record<string, ComfyNodeInput>): Promise<void> {
+  const existing = await trx.selectFrom('comfy_nodes').select('comfy_node_name').where('node_version_id', '=', v.id).limit(1).execute();
+  if (existing.length > 0) throw conflict(`version ${v.version} of node ${v.node_id} already has comfy nodes`, 'COMFY_NODES_EXIST');
+  const inherited = await inheritedPolicies(trx, v);
+  const t = now();
+  const rows = Object.entries(nodes).map(([name, n]) => toRow(v.id, name, n, n.policy ?? inherited.get(name) ?? POLICY_ACTIVE, t));
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+    await trx
+      .insertInto('comfy_nodes')
+      .values(rows.slice(i, i + INSERT_CHUNK))
+      .execute();
+  }
+}
+
 /** CreateComfyNodes (contract §2). */
 export async function createComfyNodes(
   reg: Registry,
@@ -162,35 +177,18 @@ export async function createComfyNodes(
   validate(input);
   const buildInfo = buildInfoText(input.cloud_build_info);
   const reason = input.reason ?? '';
+  const succeeded = input.success !== false;
   try {
     await reg.db.transaction().execute(async (trx) => {
       const v = await lockVersion(reg, trx, nodeId, version);
-      if (input.success === false) {
-        await trx
-          .updateTable('node_versions')
-          .set({ comfy_node_extract_status: input.status ?? 'failed', comfy_node_extract_reason: reason, cloud_build_info: buildInfo })
-          .where('id', '=', v.id)
-          .execute();
-        await finishExtraction(trx, v.id);
-        await refreshLatest(trx, v.node_id);
-        return;
-      }
-      const existing = await trx.selectFrom('comfy_nodes').select('comfy_node_name').where('node_version_id', '=', v.id).limit(1).execute();
-      if (existing.length > 0) throw conflict(`version ${v.version} of node ${v.node_id} already has comfy nodes`, 'COMFY_NODES_EXIST');
-      const inherited = await inheritedPolicies(trx, v);
-      const t = now();
-      const rows = Object.entries(input.nodes ?? {}).map(([name, n]) =>
-        toRow(v.id, name, n, n.policy ?? inherited.get(name) ?? POLICY_ACTIVE, t),
-      );
-      for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-        await trx
-          .insertInto('comfy_nodes')
-          .values(rows.slice(i, i + INSERT_CHUNK))
-          .execute();
-      }
+      if (succeeded) await insertComfyNodes(trx, v, input.nodes ?? {});
       await trx
         .updateTable('node_versions')
-        .set({ comfy_node_extract_status: input.status ?? 'success', comfy_node_extract_reason: reason, cloud_build_info: buildInfo })
+        .set({
+          comfy_node_extract_status: input.status ?? (succeeded ? 'success' : 'failed'),
+          comfy_node_extract_reason: reason,
+          cloud_build_info: buildInfo,
+        })
         .where('id', '=', v.id)
         .execute();
       await finishExtraction(trx, v.id);
