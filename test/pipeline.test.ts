@@ -169,6 +169,7 @@ for (const backend of BACKENDS) {
         assert.match(j.last_error, /missing from the store/);
       }
       assert.equal(await worker.runOnce(), false, 'a failed job is not leased again');
+      await worker.stop();
       const v = await extractStatus(t, 'broken-pack');
       assert.equal(v.comfy_node_extract_status, 'failed');
       assert.match(v.comfy_node_extract_reason, /missing from the store/);
@@ -202,6 +203,7 @@ for (const backend of BACKENDS) {
       assert.equal(queued?.state, 'queued');
       const worker = new Worker({ source: new LocalJobSource(t.reg, 'backfill', 60) });
       while (await worker.runOnce()) {}
+      await worker.stop();
       assert.equal((await extractStatus(t, 'backfill-pack')).comfy_node_extract_status, 'success');
     });
   });

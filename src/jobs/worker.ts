@@ -1,7 +1,8 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { DEFAULT_LIMITS, extractPack } from '../extract/index.js';
+import { DEFAULT_LIMITS, type ExtractResult } from '../extract/index.js';
 import type { JobSource } from './job-source.js';
+import { ThreadExtractor } from './thread-extractor.js';
 
 export interface WorkerLog {
   info(obj: object, msg: string): void;
@@ -10,6 +11,8 @@ export interface WorkerLog {
 
 export interface WorkerOptions {
   source: JobSource;
+  /** Defaults to a ThreadExtractor: extraction off the event loop, with a memory and time bound. */
+  extractor?: { extract(zip: Buffer): Promise<ExtractResult>; close(): Promise<void> };
   pollMs?: number;
   log?: WorkerLog;
 }
@@ -28,10 +31,12 @@ export class Worker {
   private loop: Promise<void> | null = null;
   private readonly pollMs: number;
   private readonly log: WorkerLog;
+  private readonly extractor: NonNullable<WorkerOptions['extractor']>;
 
   constructor(private readonly opts: WorkerOptions) {
     this.pollMs = opts.pollMs ?? 1000;
     this.log = opts.log ?? quiet;
+    this.extractor = opts.extractor ?? new ThreadExtractor();
   }
 
   /** Runs one job if there is one; true when it did. */
@@ -41,7 +46,7 @@ export class Worker {
     if (!job) return false;
     try {
       const zip = await source.fetchArchive(job, DEFAULT_LIMITS.maxCompressedBytes);
-      const result = await extractPack({ zip });
+      const result = await this.extractor.extract(zip);
       await source.report(job, result.body);
       this.log.info({ node: job.node_id, version: job.version, nodes: Object.keys(result.body.nodes).length, status: result.body.status ?? 'success' }, 'extracted');
     } catch (err) {
@@ -84,5 +89,6 @@ export class Worker {
     this.stopped = true;
     this.nudge();
     await this.loop;
+    await this.extractor.close();
   }
 }
