@@ -145,7 +145,22 @@ const initial: Migration = {
   },
 };
 
-const migrations: Record<string, Migration> = { '0001_initial': initial };
+/*
+ * The by-name resolver filters each candidate row on its policy; with the policy inside the
+ * name index the lookup never reads the (wide) comfy_nodes rows. It supersedes comfy_nodes_name.
+ */
+const resolverIndex: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createIndex('comfy_nodes_name_version_policy')
+      .on('comfy_nodes')
+      .columns(['comfy_node_name', 'node_version_id', 'policy'])
+      .execute();
+    await db.schema.dropIndex('comfy_nodes_name').execute();
+  },
+};
+
+const migrations: Record<string, Migration> = { '0001_initial': initial, '0002_resolver_index': resolverIndex };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 

@@ -14,6 +14,8 @@ import { nodeRoutes } from './routes/nodes.js';
 import { publishRoutes } from './routes/publish.js';
 import { archiveRoutes } from './routes/archives.js';
 import { comfyNodeRoutes } from './routes/comfy-nodes.js';
+import { comfyNodeReadRoutes } from './routes/comfy-node-reads.js';
+import { installCaching } from './caching.js';
 import { adminRoutes } from './routes/admin.js';
 import { extractionJobRoutes } from './routes/extraction-jobs.js';
 
@@ -62,6 +64,7 @@ export async function buildApp(reg: Registry, opts: AppOptions): Promise<App> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   installAuth(app, reg);
+  installCaching(app);
 
   await app.register(async (scope) => {
     scope.get('/openapi.json', { schema: { hide: true } }, async () => scope.swagger());
@@ -70,6 +73,7 @@ export async function buildApp(reg: Registry, opts: AppOptions): Promise<App> {
     await nodeRoutes(scope as App, reg);
     await publishRoutes(scope as App, reg);
     await comfyNodeRoutes(scope as App, reg);
+    await comfyNodeReadRoutes(scope as App, reg);
     await adminRoutes(scope as App, reg);
     await extractionJobRoutes(scope as App, reg);
   });

@@ -203,3 +203,43 @@ export type NodeT = Static<typeof Node>;
 export type NodeVersionT = Static<typeof NodeVersion>;
 export type PublisherT = Static<typeof Publisher>;
 export type ComfyNodeT = Static<typeof ComfyNode>;
+
+/* Comfy-node reads, the resolver and bulk resolution (issue 3). */
+
+export const ComfyNodeList = Type.Object({
+  comfy_nodes: Type.Array(Type.Ref(ComfyNode)),
+  totalNumberOfPages: Type.Integer(),
+});
+
+export const ComfyNodeListAll = Type.Object({
+  comfy_nodes: Type.Array(Type.Ref(ComfyNode), { description: 'each entry also carries node_id and version' }),
+  total: Type.Integer(),
+  page: Type.Integer(),
+  page_size: Type.Integer(),
+});
+
+export const ResolveRequest = Type.Object(
+  {
+    names: Opt(Type.Array(Type.String({ maxLength: 256 }), { maxItems: 5_000, description: 'comfy node names (node types), at most 5,000' })),
+    workflow: Opt(
+      Type.Object({}, { additionalProperties: true, description: 'a ComfyUI workflow: UI format (nodes[], definitions.subgraphs[]) or API format ({"<id>": {"class_type": …}})' }),
+    ),
+  },
+  { description: 'exactly one of names and workflow' },
+);
+export type ResolveRequest = Static<typeof ResolveRequest>;
+
+export const Resolution = Type.Object(
+  {
+    node_id: Type.String({ description: 'the node pack' }),
+    version: Type.String({ description: "the pack's latest version, or the workflow's ver when answered from cnr_id" }),
+    source: Type.Union([Type.Literal('registry'), Type.Literal('cnr_id')], { description: 'registry: by-name resolution; cnr_id: the workflow named the pack' }),
+  },
+  { title: 'ComfyNodeResolution' },
+);
+
+export const ResolveResponse = Type.Object({
+  results: Type.Record(Type.String(), Type.Union([Resolution, Type.Null()]), {
+    description: 'one entry per distinct name or node type, in order of first appearance; null when no pack provides it',
+  }),
+});

@@ -1,0 +1,190 @@
+import { Type } from '@sinclair/typebox';
+import type { App } from '../app.js';
+import type { Registry } from '../../registry/registry.js';
+import { badRequest, notFound } from '../../registry/errors.js';
+import { isAdmin } from '../../registry/principals.js';
+import {
+  getComfyNode,
+  listAllComfyNodes,
+  listVersionComfyNodes,
+  pageCount,
+  pageWindow,
+  searchNodes,
+  updateComfyNode,
+} from '../../registry/comfy-node-reads.js';
+import { resolveComfyNodeName, resolveNames, resolveWorkflow, type Resolution } from '../../registry/resolve.js';
+import { toComfyNode, toNode } from '../mappers.js';
+import {
+  ComfyNode,
+  ComfyNodeList,
+  ComfyNodeListAll,
+  ComfyNodeUpdate,
+  Node,
+  NodeList,
+  ResolveRequest,
+  ResolveResponse,
+  errorResponses,
+} from '../schemas.js';
+import { hydrateNodes, MAX_NODE_PAGE } from './nodes.js';
+
+const auth = [{ BearerAuth: [] }];
+const tags = ['Comfy nodes'];
+const VersionParams = Type.Object({ nodeId: Type.String({ maxLength: 200 }), version: Type.String({ maxLength: 200 }) });
+const NameParams = Type.Object({ ...VersionParams.properties, comfyNodeName: Type.String({ maxLength: 1024 }) });
+export const MAX_VERSION_COMFY_NODES_PAGE = 10_000;
+export const MAX_ALL_COMFY_NODES_PAGE = 100;
+
+/** Comfy-node reads (contract §3), the by-name resolver and bulk resolution. */
+export async function comfyNodeReadRoutes(app: App, reg: Registry) {
+  app.get(
+    '/nodes/:nodeId/versions/:version/comfy-nodes',
+    {
+      schema: {
+        summary: "ListComfyNodes: a version's comfy nodes by name; an unextracted version has none",
+        tags,
+        operationId: 'ListComfyNodes',
+        params: VersionParams,
+        querystring: Type.Object({
+          page: Type.Optional(Type.Integer({ description: '1-based; below 1 means 1' })),
+          limit: Type.Optional(Type.Integer({ description: `default 10, at most ${MAX_VERSION_COMFY_NODES_PAGE}; below 1 means the default` })),
+        }),
+        response: { 200: ComfyNodeList, ...errorResponses(400, 404) },
+      },
+    },
+    async (req) => {
+      const paging = pageWindow(req.query.page, req.query.limit, 10, MAX_VERSION_COMFY_NODES_PAGE);
+      const { rows, total } = await listVersionComfyNodes(reg, req.principal, req.params.nodeId, req.params.version, paging);
+      return { comfy_nodes: rows.map((r) => toComfyNode(r)), totalNumberOfPages: pageCount(total, paging.limit) };
+    },
+  );
+
+  app.get(
+    '/nodes/:nodeId/versions/:version/comfy-nodes/:comfyNodeName',
+    {
+      schema: {
+        summary: 'GetComfyNode: one comfy node of a version, every field present',
+        tags,
+        operationId: 'GetComfyNode',
+        params: NameParams,
+        response: { 200: Type.Ref(ComfyNode), ...errorResponses(404) },
+      },
+    },
+    async (req) => toComfyNode(await getComfyNode(reg, req.principal, req.params.nodeId, req.params.version, req.params.comfyNodeName)),
+  );
+
+  app.put(
+    '/nodes/:nodeId/versions/:version/comfy-nodes/:comfyNodeName',
+    {
+      schema: {
+        summary: 'UpdateComfyNode (admin): partial update of any field but the name, policy included',
+        tags,
+        operationId: 'UpdateComfyNode',
+        security: auth,
+        params: NameParams,
+        body: ComfyNodeUpdate,
+        response: { 200: Type.Ref(ComfyNode), ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (req) =>
+      toComfyNode(await updateComfyNode(reg, req.principal, req.params.nodeId, req.params.version, req.params.comfyNodeName, req.body)),
+  );
+
+  app.get(
+    '/comfy-nodes',
+    {
+      schema: {
+        summary: 'ListAllComfyNodes: every served comfy node, with exact filters',
+        tags,
+        operationId: 'ListAllComfyNodes',
+        querystring: Type.Object({
+          node_id: Type.Optional(Type.String({ maxLength: 200 })),
+          node_version: Type.Optional(Type.String({ maxLength: 200 })),
+          comfy_node_name: Type.Optional(Type.String({ maxLength: 1024 })),
+          page: Type.Optional(Type.Integer({ description: '1-based; below 1 means 1' })),
+          pageSize: Type.Optional(Type.Integer({ description: `default and maximum ${MAX_ALL_COMFY_NODES_PAGE}; below 1 means the default` })),
+        }),
+        response: { 200: ComfyNodeListAll, ...errorResponses(400) },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const paging = pageWindow(q.page, q.pageSize, MAX_ALL_COMFY_NODES_PAGE, MAX_ALL_COMFY_NODES_PAGE);
+      const filter = { nodeId: q.node_id, nodeVersion: q.node_version, comfyNodeName: q.comfy_node_name };
+      const { rows, total } = await listAllComfyNodes(reg, req.principal, filter, paging);
+      return {
+        comfy_nodes: rows.map((r) => toComfyNode(r, { node_id: r.node_id, version: r.version })),
+        total,
+        page: paging.page,
+        page_size: paging.limit,
+      };
+    },
+  );
+
+  app.get(
+    '/comfy-nodes/:comfyNodeName/node',
+    {
+      schema: {
+        summary: 'GetNodeByComfyNodeName: the node pack that provides a comfy node',
+        description:
+          "Ranking: packs preempting the name, then lower search_ranking (none last), more downloads, node id. Only each pack's newest successfully extracted version counts; Banned comfy nodes and inactive packs never resolve.",
+        tags,
+        operationId: 'GetNodeByComfyNodeName',
+        params: Type.Object({ comfyNodeName: Type.String({ maxLength: 1024 }) }),
+        response: { 200: Type.Ref(Node), ...errorResponses(404) },
+      },
+    },
+    async (req) => {
+      const found = await resolveComfyNodeName(reg, req.params.comfyNodeName);
+      if (!found) throw notFound(`no node pack provides comfy node ${req.params.comfyNodeName}`, 'COMFY_NODE_NOT_FOUND');
+      return toNode(reg, found.node, { publisher: found.publisher, latest: found.latest, admin: isAdmin(req.principal) });
+    },
+  );
+
+  app.post(
+    '/comfy-nodes/resolve',
+    {
+      schema: {
+        summary: 'Bulk resolution: the providing pack of many names, or of every node type of a workflow, in one round trip',
+        description:
+          'Send exactly one of names (at most 5,000) and workflow (UI format with subgraphs, or API format). Node types whose workflow nodes carry properties.cnr_id are answered from it (source cnr_id, version = properties.ver when present).',
+        tags,
+        operationId: 'ResolveComfyNodes',
+        body: ResolveRequest,
+        response: { 200: ResolveResponse, ...errorResponses(400, 413) },
+      },
+    },
+    async (req) => {
+      const { names, workflow } = req.body;
+      if ((names === undefined) === (workflow === undefined)) throw badRequest('send exactly one of "names" and "workflow"', 'BAD_RESOLVE_REQUEST');
+      const resolved = names !== undefined ? await resolveNames(reg, names) : await resolveWorkflow(reg, workflow!);
+      // A null-prototype object: a node type called "__proto__" is a key like any other.
+      const results: Record<string, Resolution | null> = Object.create(null);
+      for (const [name, r] of resolved) results[name] = r;
+      return { results };
+    },
+  );
+
+  app.get(
+    '/nodes/search',
+    {
+      schema: {
+        summary: 'searchNodes: packs whose newest extracted version has comfy node comfy_node_search, and/or whose id, name or description contain search',
+        tags: ['Nodes'],
+        operationId: 'searchNodes',
+        querystring: Type.Object({
+          comfy_node_search: Type.Optional(Type.String({ maxLength: 1024, description: 'exact comfy node name' })),
+          search: Type.Optional(Type.String({ maxLength: 200, description: 'case-insensitive substring of id, name or description' })),
+          page: Type.Optional(Type.Integer()),
+          limit: Type.Optional(Type.Integer({ description: `default 10, at most ${MAX_NODE_PAGE}` })),
+        }),
+        response: { 200: NodeList, ...errorResponses(400) },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const paging = pageWindow(q.page, q.limit, 10, MAX_NODE_PAGE);
+      const { rows, total } = await searchNodes(reg, req.principal, { comfyNodeSearch: q.comfy_node_search || undefined, search: q.search }, paging);
+      return { nodes: await hydrateNodes(reg, rows, req.principal), total, page: paging.page, limit: paging.limit, totalPages: pageCount(total, paging.limit) };
+    },
+  );
+}
