@@ -55,8 +55,7 @@ async function httpRounds(dir: string): Promise<number[]> {
   const database = await openDatabase({ dataDir: dir });
   const serviceToken = 'bench-service-token';
   const reg = await createRegistry({
-    db: database.db,
-    dialect: database.dialect,
+    database,
     store: new LocalArchiveStore(path.join(dir, 'archives')),
     publicUrl: 'http://127.0.0.1',
     serviceTokens: [serviceToken],

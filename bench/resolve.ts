@@ -40,20 +40,20 @@ const DURATION = arg('duration', 10);
 const CONNECTIONS = arg('connections', 32);
 const SELF = fileURLToPath(import.meta.url);
 
-async function openRegistry(file: string): Promise<{ database: DatabaseHandle; reg: Registry; app: App }> {
+async function openRegistry(file: string, readCache?: number): Promise<{ database: DatabaseHandle; reg: Registry; app: App }> {
   const dir = path.dirname(file);
   const database = await openDatabase({ url: file, dataDir: dir });
-  const reg = await createRegistry({ db: database.db, dialect: database.dialect, store: new LocalArchiveStore(path.join(dir, 'archives')), publicUrl: 'http://127.0.0.1', adminToken: 'bench-admin' });
+  const reg = await createRegistry({ database, store: new LocalArchiveStore(path.join(dir, 'archives')), publicUrl: 'http://127.0.0.1', adminToken: 'bench-admin' });
   // Request logging off, as an operator running at `warn`; the work per request is otherwise the product's.
-  const app = await buildApp(reg, { maxBody: 16 * 1024 * 1024, maxArchive: 1024 * 1024, logger: false });
+  const app = await buildApp(reg, { maxBody: 16 * 1024 * 1024, maxArchive: 1024 * 1024, logger: false, readCache });
   return { database, reg, app };
 }
 
-/** Child process: `serve-registry <sqlite file>` or `serve-bare <responses.json>`; prints the port. */
+/** Child process: `serve-registry[-uncached] <sqlite file>` or `serve-bare <responses.json>`; prints the port. */
 async function child(mode: string, file: string): Promise<void> {
   let server: http.Server;
-  if (mode === 'serve-registry') {
-    const { app } = await openRegistry(file);
+  if (mode.startsWith('serve-registry')) {
+    const { app } = await openRegistry(file, mode === 'serve-registry-uncached' ? 0 : undefined);
     await app.listen({ port: 0, host: '127.0.0.1' });
     server = app.server;
   } else {
@@ -94,25 +94,31 @@ async function load(base: string, paths: string[], duration: number): Promise<Au
 
 const pathOf = (name: string) => `/comfy-nodes/${encodeURIComponent(name)}/node`;
 
-/** Mean and p99 of `rounds` sequential resolutions, through the whole HTTP stack (inject) and direct. */
+/**
+ * Mean and p99 of `rounds` sequential resolutions: the registry call alone (the database work),
+ * through the whole HTTP stack with the answer cache missing (the change feed moved before each
+ * request), and answered from the cache.
+ */
 async function timeResolver(file: string, names: string[], rounds: number) {
   const { database, reg, app } = await openRegistry(file);
   await app.ready();
-  const inject: number[] = [];
-  const direct: number[] = [];
+  const samples = { direct: [] as number[], miss: [] as number[], hit: [] as number[] };
+  const time = async (into: number[] | null, f: () => Promise<unknown>) => {
+    const t0 = process.hrtime.bigint();
+    await f();
+    if (into) into.push(Number(process.hrtime.bigint() - t0) / 1000);
+  };
+  const get = async (name: string) => {
+    const res = await app.inject({ method: 'GET', url: pathOf(name) });
+    if (res.statusCode !== 200) throw new Error(`resolver answered ${res.statusCode} for ${name}`);
+  };
   for (let i = 0; i < rounds + 200; i++) {
     const name = names[i % names.length];
-    const t0 = process.hrtime.bigint();
-    const res = await app.inject({ method: 'GET', url: pathOf(name) });
-    const t1 = process.hrtime.bigint();
-    if (res.statusCode !== 200) throw new Error(`resolver answered ${res.statusCode} for ${name}`);
-    const t2 = process.hrtime.bigint();
-    await resolveComfyNodeName(reg, name);
-    const t3 = process.hrtime.bigint();
-    if (i >= 200) {
-      inject.push(Number(t1 - t0) / 1000);
-      direct.push(Number(t3 - t2) / 1000);
-    }
+    const keep = i >= 200;
+    await time(keep ? samples.direct : null, () => resolveComfyNodeName(reg, name));
+    reg.changes.bump();
+    await time(keep ? samples.miss : null, () => get(name));
+    await time(keep ? samples.hit : null, () => get(name));
   }
   await app.close();
   await database.close();
@@ -120,7 +126,7 @@ async function timeResolver(file: string, names: string[], rounds: number) {
     const s = [...xs].sort((a, b) => a - b);
     return { mean: s.reduce((a, b) => a + b, 0) / s.length, p99: s[Math.floor(s.length * 0.99)] };
   };
-  return { inject: stats(inject), direct: stats(direct) };
+  return { direct: stats(samples.direct), miss: stats(samples.miss), hit: stats(samples.hit) };
 }
 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -157,6 +163,11 @@ async function main(): Promise<void> {
     const reg = await load(registry.base, paths, DURATION);
     await stopChild(registry.proc);
 
+    const uncachedServer = await startChild('serve-registry-uncached', bigFile);
+    await load(uncachedServer.base, paths, 2);
+    const uncached = await load(uncachedServer.base, paths, DURATION);
+    await stopChild(uncachedServer.proc);
+
     const bare = await startChild('serve-bare', answersFile);
     await load(bare.base, paths, 2);
     const raw = await load(bare.base, paths, DURATION);
@@ -165,17 +176,19 @@ async function main(): Promise<void> {
     const avgBytes = Object.values(responses).reduce((a, r) => a + Buffer.from(r.body, 'base64').length, 0) / paths.length;
     console.log(`\nGET /comfy-nodes/{name}/node, ${CONNECTIONS} connections, ${DURATION} s, ${paths.length} rotating names, ~${fmt(avgBytes)} B answers`);
     console.log(`  comfyreg (SQLite, ${fmt(big.rows)} rows): ${fmt(reg.requests.average)} req/s, p50 ${reg.latency.p50} ms, p99 ${reg.latency.p99} ms, non-2xx ${reg.non2xx}, errors ${reg.errors}`);
+    console.log(`  same, answer cache off (--read-cache 0): ${fmt(uncached.requests.average)} req/s, p50 ${uncached.latency.p50} ms, p99 ${uncached.latency.p99} ms (ratio ${fmt(uncached.requests.average / raw.requests.average, 2)})`);
     console.log(`  bare node:http from memory:        ${fmt(raw.requests.average)} req/s, p50 ${raw.latency.p50} ms, p99 ${raw.latency.p99} ms`);
     console.log(`  ratio: ${fmt(reg.requests.average / raw.requests.average, 2)} (target ≥ 0.5); p99 ${reg.latency.p99} ms (target < 10 ms)`);
     console.log(`\nresolver, 2,000 sequential calls (mean / p99, µs):`);
-    console.log(`  ${fmt(small.rows)} rows:   HTTP (inject) ${fmt(smallTime.inject.mean)} / ${fmt(smallTime.inject.p99)}, registry call ${fmt(smallTime.direct.mean)} / ${fmt(smallTime.direct.p99)}`);
-    console.log(`  ${fmt(big.rows)} rows: HTTP (inject) ${fmt(bigTime.inject.mean)} / ${fmt(bigTime.inject.p99)}, registry call ${fmt(bigTime.direct.mean)} / ${fmt(bigTime.direct.p99)}`);
-    console.log(`  1M / 10k mean: ${fmt(bigTime.inject.mean / smallTime.inject.mean, 2)} (HTTP), ${fmt(bigTime.direct.mean / smallTime.direct.mean, 2)} (registry call)`);
+    for (const [rows, t] of [[small.rows, smallTime], [big.rows, bigTime]] as const) {
+      console.log(`  ${fmt(rows).padStart(9)} rows: registry call ${fmt(t.direct.mean)} / ${fmt(t.direct.p99)}, HTTP cache miss ${fmt(t.miss.mean)} / ${fmt(t.miss.p99)}, HTTP cache hit ${fmt(t.hit.mean)} / ${fmt(t.hit.p99)}`);
+    }
+    console.log(`  1M / 10k mean: registry call ${fmt(bigTime.direct.mean / smallTime.direct.mean, 2)}, HTTP miss ${fmt(bigTime.miss.mean / smallTime.miss.mean, 2)}, HTTP hit ${fmt(bigTime.hit.mean / smallTime.hit.mean, 2)}`);
     console.log(`\ntotal ${fmt((Date.now() - started) / 1000, 1)} s`);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
-if (process.argv[2] === 'serve-registry' || process.argv[2] === 'serve-bare') await child(process.argv[2], process.argv[3]);
+if (process.argv[2]?.startsWith('serve-')) await child(process.argv[2], process.argv[3]);
 else await main();

@@ -57,8 +57,7 @@ async function user(args: string[]): Promise<number> {
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
   try {
     const reg = await createRegistry({
-      db: database.db,
-      dialect: database.dialect,
+      database,
       store: new LocalArchiveStore(config.dataDir),
       publicUrl: config.publicUrl,
     });

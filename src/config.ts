@@ -10,6 +10,8 @@ export interface Config {
   serviceTokens: string[];
   maxBody: number;
   maxArchive: number;
+  /** Entries in the in-memory cache of anonymous GET answers; 0 turns it off. */
+  readCache: number;
   /** New versions wait as Pending until an admin approves them. */
   review: boolean;
   /** Run the extraction worker inside the server process. */
@@ -122,6 +124,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
       .filter(Boolean),
     maxBody: parseInteger('COMFYREG_MAX_BODY', values.get('COMFYREG_MAX_BODY') ?? String(16 * 1024 * 1024), 1024, 2 ** 31),
     maxArchive: parseInteger('COMFYREG_MAX_ARCHIVE', values.get('COMFYREG_MAX_ARCHIVE') ?? String(100 * 1024 * 1024), 1024, 2 ** 40),
+    readCache: parseInteger('COMFYREG_READ_CACHE', values.get('COMFYREG_READ_CACHE') ?? '20000', 0, 10_000_000),
     review: parseBool('COMFYREG_REVIEW', values.get('COMFYREG_REVIEW') ?? 'false'),
     worker: parseBool('COMFYREG_WORKER', values.get('COMFYREG_WORKER') ?? 'true'),
     logLevel: values.get('COMFYREG_LOG_LEVEL') ?? 'info',

@@ -38,8 +38,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
   const store = new LocalArchiveStore(path.join(config.dataDir, 'archives'));
   const reg = await createRegistry({
-    db: database.db,
-    dialect: database.dialect,
+    database,
     store,
     publicUrl: config.publicUrl,
     review: config.review,
@@ -50,6 +49,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const app = await buildApp(reg, {
     maxBody: config.maxBody,
     maxArchive: config.maxArchive,
+    readCache: config.readCache,
     logger: {
       level: config.logLevel,
       serializers: {

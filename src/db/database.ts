@@ -5,6 +5,7 @@ import pg from 'pg';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import type { Database } from './schema.js';
 import { migrateToLatest } from './migrations.js';
+import { ChangeFeed, ChangeFeedPlugin, listenForChanges } from './change-feed.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -13,6 +14,8 @@ export interface DatabaseHandle {
   dialect: Dialect;
   /** Human-readable location, never including a password. */
   describe: string;
+  /** Moves on every write to a table that public reads show, here or (PostgreSQL) elsewhere. */
+  changes: ChangeFeed;
   close(): Promise<void>;
 }
 
@@ -20,8 +23,10 @@ export interface DatabaseOptions {
   /** `postgres://…` selects PostgreSQL; a file path or `sqlite:` URL selects SQLite. */
   url?: string;
   dataDir: string;
-  /** PostgreSQL, tests only: a private schema created on open and dropped on close. */
+  /** PostgreSQL, tests only: a private schema, created when missing. */
   schema?: string;
+  /** Tests only: drop that schema on close. */
+  dropSchemaOnClose?: boolean;
 }
 
 // PostgreSQL returns bigint (COUNT(*), SUM) as strings by default; our counts fit in a double.
@@ -32,9 +37,19 @@ export function isPostgresUrl(url: string | undefined): boolean {
 }
 
 export async function openDatabase(opts: DatabaseOptions): Promise<DatabaseHandle> {
-  const handle = isPostgresUrl(opts.url) ? await openPostgres(opts.url!, opts.schema) : openSqlite(opts);
+  const changes = new ChangeFeed();
+  const postgres = isPostgresUrl(opts.url);
+  const handle = postgres ? await openPostgres(opts.url!, changes, opts.schema, opts.dropSchemaOnClose) : openSqlite(opts, changes);
   try {
-    await migrateToLatest(handle.db, isPostgresUrl(opts.url) ? opts.schema : undefined);
+    await migrateToLatest(handle.db, postgres ? opts.schema : undefined);
+    if (postgres) {
+      const stop = await listenForChanges(opts.url!, opts.schema, changes);
+      const close = handle.close;
+      handle.close = async () => {
+        await stop();
+        await close();
+      };
+    }
   } catch (err) {
     await handle.close();
     throw err;
@@ -49,7 +64,7 @@ function sqliteFile(opts: DatabaseOptions): string {
   return url.replace(/^sqlite:(\/\/)?/i, '');
 }
 
-function openSqlite(opts: DatabaseOptions): DatabaseHandle {
+function openSqlite(opts: DatabaseOptions, changes: ChangeFeed): DatabaseHandle {
   const file = sqliteFile(opts);
   if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const conn = new SQLite(file);
@@ -57,8 +72,8 @@ function openSqlite(opts: DatabaseOptions): DatabaseHandle {
   conn.pragma('foreign_keys = ON');
   conn.pragma('busy_timeout = 5000');
   conn.pragma('synchronous = NORMAL');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(conn) }) });
-  return { db, dialect: 'sqlite', describe: `sqlite ${file}`, close: () => db.destroy() };
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(conn) }), plugins: [new ChangeFeedPlugin(changes)] });
+  return { db, dialect: 'sqlite', describe: `sqlite ${file}`, changes, close: () => db.destroy() };
 }
 
 /*
@@ -83,7 +98,7 @@ function withStatementCache(conn: SQLite.Database, max = 256) {
   };
 }
 
-async function openPostgres(url: string, schema?: string): Promise<DatabaseHandle> {
+async function openPostgres(url: string, changes: ChangeFeed, schema?: string, dropSchema = false): Promise<DatabaseHandle> {
   if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name ${schema}`);
   if (schema) {
     const admin = new pg.Client({ connectionString: url });
@@ -99,15 +114,16 @@ async function openPostgres(url: string, schema?: string): Promise<DatabaseHandl
     max: 10,
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new ChangeFeedPlugin(changes)] });
   const where = new URL(url);
   where.password = '';
   return {
     db,
     dialect: 'postgres',
     describe: `postgres ${where.host}${where.pathname}${schema ? ` (schema ${schema})` : ''}`,
+    changes,
     close: async () => {
-      if (schema)
+      if (schema && dropSchema)
         await sql
           .raw(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
           .execute(db)

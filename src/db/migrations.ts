@@ -1,4 +1,4 @@
-import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { Migrator, PostgresAdapter, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 /*
  * Migrations are written once with Kysely's schema builder and run on both dialects. Types are
@@ -160,7 +160,27 @@ const resolverIndex: Migration = {
   },
 };
 
-const migrations: Record<string, Migration> = { '0001_initial': initial, '0002_resolver_index': resolverIndex };
+/*
+ * PostgreSQL only: every committed write to a table that public reads show sends one NOTIFY, so
+ * that each instance's read cache learns of writes made by the others (src/db/change-feed.ts).
+ */
+const changeNotifications: Migration = {
+  async up(db: Kysely<any>) {
+    if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return;
+    await sql`CREATE OR REPLACE FUNCTION comfyreg_notify_change() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN PERFORM pg_notify('comfyreg_changes', TG_TABLE_NAME); RETURN NULL; END $$`.execute(db);
+    for (const table of ['publishers', 'nodes', 'node_versions', 'comfy_nodes']) {
+      await sql`CREATE TRIGGER ${sql.raw(`${table}_changed`)} AFTER INSERT OR UPDATE OR DELETE ON ${sql.table(table)}
+        FOR EACH STATEMENT EXECUTE FUNCTION comfyreg_notify_change()`.execute(db);
+    }
+  },
+};
+
+const migrations: Record<string, Migration> = {
+  '0001_initial': initial,
+  '0002_resolver_index': resolverIndex,
+  '0003_change_notifications': changeNotifications,
+};
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
@@ -16,12 +17,15 @@ import { archiveRoutes } from './routes/archives.js';
 import { comfyNodeRoutes } from './routes/comfy-nodes.js';
 import { comfyNodeReadRoutes } from './routes/comfy-node-reads.js';
 import { installCaching } from './caching.js';
+import { ResponseCache, installResponseCache, serveFromCache } from './response-cache.js';
 import { adminRoutes } from './routes/admin.js';
 import { extractionJobRoutes } from './routes/extraction-jobs.js';
 
 export interface AppOptions {
   maxBody: number;
   maxArchive: number;
+  /** Entries of the anonymous-GET answer cache; 0 turns it off (default 20,000). */
+  readCache?: number;
   logger?: FastifyServerOptions['logger'];
 }
 
@@ -40,7 +44,13 @@ function validators(): { body: Ajv; other: Ajv } {
 }
 
 export async function buildApp(reg: Registry, opts: AppOptions): Promise<App> {
+  const cache = opts.readCache === 0 ? null : new ResponseCache(opts.readCache ?? 20_000);
   const app = Fastify({
+    // Cached answers leave before Fastify sees the request: the resolver's hot path costs a map lookup.
+    serverFactory: (handler) =>
+      http.createServer((req, res) => {
+        if (!cache || !serveFromCache(cache, reg.changes, req, res)) handler(req, res);
+      }),
     logger: opts.logger ?? false,
     bodyLimit: opts.maxBody,
     routerOptions: { maxParamLength: 4096, ignoreTrailingSlash: true },
@@ -65,6 +75,8 @@ export async function buildApp(reg: Registry, opts: AppOptions): Promise<App> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   installAuth(app, reg);
   installCaching(app);
+  app.decorate('readCache', cache);
+  if (cache) installResponseCache(app, reg.changes, cache);
 
   await app.register(async (scope) => {
     scope.get('/openapi.json', { schema: { hide: true } }, async () => scope.swagger());

@@ -5,7 +5,7 @@ export const PUBLIC_CACHE_CONTROL = 'public, max-age=60';
 export const PRIVATE_CACHE_CONTROL = 'private, no-store';
 
 /** GET routes with a side effect (counting a download): a cache answering them would skip it. */
-const SIDE_EFFECT_ROUTES = new Set(['/nodes/:nodeId/install']);
+export const SIDE_EFFECT_ROUTES = new Set(['/nodes/:nodeId/install']);
 
 /** A strong validator: the hash of the exact bytes, so any change to the answer changes it. */
 export function etagOf(payload: string | Buffer): string {
@@ -40,7 +40,8 @@ export function installCaching(app: FastifyInstance): void {
       reply.header('cache-control', PRIVATE_CACHE_CONTROL);
       return payload;
     }
-    const etag = etagOf(payload);
+    // An answer from the response cache carries the ETag of its bytes already.
+    const etag = (reply.getHeader('etag') as string | undefined) ?? etagOf(payload);
     reply.header('etag', etag);
     if (req.headers.authorization !== undefined) reply.header('cache-control', PRIVATE_CACHE_CONTROL);
     else if (!reply.hasHeader('cache-control')) reply.header('cache-control', PUBLIC_CACHE_CONTROL);

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import type { Dialect } from '../db/database.js';
+import type { DatabaseHandle, Dialect } from '../db/database.js';
+import type { ChangeFeed } from '../db/change-feed.js';
 import type { ArchiveStore } from '../storage/archive-store.js';
 import { generateToken, hashToken } from './secrets.js';
 
@@ -8,6 +9,8 @@ import { generateToken, hashToken } from './secrets.js';
 export interface Registry {
   db: Kysely<Database>;
   dialect: Dialect;
+  /** Moves on every write that public reads would show; read caches key on it. */
+  changes: ChangeFeed;
   store: ArchiveStore;
   publicUrl: string;
   review: boolean;
@@ -20,8 +23,7 @@ export interface Registry {
 }
 
 export interface RegistryOptions {
-  db: Kysely<Database>;
-  dialect: Dialect;
+  database: DatabaseHandle;
   store: ArchiveStore;
   publicUrl: string;
   review?: boolean;
@@ -46,14 +48,16 @@ export async function metaValue(db: Kysely<Database>, key: string, make: () => s
 }
 
 export async function createRegistry(opts: RegistryOptions): Promise<Registry> {
-  const { value: signingSecret } = await metaValue(opts.db, 'signing_secret', () => generateToken('sig'));
+  const { db, dialect, changes } = opts.database;
+  const { value: signingSecret } = await metaValue(db, 'signing_secret', () => generateToken('sig'));
   const adminTokenHashes: string[] = [];
   if (opts.adminToken) adminTokenHashes.push(hashToken(opts.adminToken));
-  const generated = await opts.db.selectFrom('meta').select('value').where('key', '=', 'admin_token_hash').executeTakeFirst();
+  const generated = await db.selectFrom('meta').select('value').where('key', '=', 'admin_token_hash').executeTakeFirst();
   if (generated) adminTokenHashes.push(generated.value);
   return {
-    db: opts.db,
-    dialect: opts.dialect,
+    db,
+    dialect,
+    changes,
     store: opts.store,
     publicUrl: opts.publicUrl,
     review: opts.review ?? false,

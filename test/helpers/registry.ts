@@ -38,13 +38,12 @@ export interface TestOptions {
 export async function startRegistry(backend: Backend, opts: TestOptions = {}): Promise<TestRegistry> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'comfyreg-test-'));
   const database = await openDatabase(
-    backend === 'postgres' ? { url: PG_URL, dataDir, schema: `t_${randomBytes(6).toString('hex')}` } : { dataDir },
+    backend === 'postgres' ? { url: PG_URL, dataDir, schema: `t_${randomBytes(6).toString('hex')}`, dropSchemaOnClose: true } : { dataDir },
   );
   const adminToken = `admin-${randomBytes(16).toString('hex')}`;
   const serviceToken = `service-${randomBytes(16).toString('hex')}`;
   const reg = await createRegistry({
-    db: database.db,
-    dialect: database.dialect,
+    database,
     store: new LocalArchiveStore(path.join(dataDir, 'archives')),
     publicUrl: 'http://localhost:8080',
     review: opts.review,
