@@ -32,6 +32,12 @@ const ROUTES: Route[] = [
   { method: 'PUT', url: '/admin/nodes/pack/versions/1.0.0', body: { status: 'NodeVersionStatusActive' }, allowed: ['admin'] },
   { method: 'POST', url: '/nodes/pack/versions/1.0.0/comfy-nodes', body: { success: false, reason: 'r' }, allowed: ['service', 'admin'] },
   { method: 'DELETE', url: '/nodes/pack/versions/1.0.0/comfy-nodes', allowed: ['service', 'admin'] },
+  { method: 'PUT', url: '/nodes/pack/versions/1.0.0/comfy-nodes/Some', body: { category: 'x' }, allowed: ['admin'] },
+  { method: 'POST', url: '/comfy-nodes/backfill', allowed: ['service', 'admin'] },
+  { method: 'POST', url: '/extraction-jobs/lease', body: { worker: 'w', lease_seconds: 1 }, allowed: ['service', 'admin'] },
+  { method: 'POST', url: '/extraction-jobs/none/fail', body: { worker: 'w', reason: 'r' }, allowed: ['service', 'admin'] },
+  { method: 'POST', url: '/extraction-jobs/none/complete', body: { worker: 'w' }, allowed: ['service', 'admin'] },
+  { method: 'GET', url: '/extraction-jobs', allowed: ['admin'] },
 ];
 
 for (const backend of BACKENDS) {
@@ -84,6 +90,17 @@ for (const backend of BACKENDS) {
       assert.equal(res.status, 401);
       const res2 = await json(t, 'POST', '/nodes/pack/versions/1.0.0/comfy-nodes', { nodes: 'garbage' }, owner.userToken);
       assert.equal(res2.status, 403);
+    });
+
+    it('checks rights before the body on admin and service routes too', async () => {
+      for (const [method, url] of [
+        ['PUT', '/nodes/pack/versions/1.0.0/comfy-nodes/Some'],
+        ['POST', '/extraction-jobs/lease'],
+        ['POST', '/admin/users'],
+      ]) {
+        assert.equal((await json(t, method, url, { policy: 'nonsense', worker: 5, name: 7 })).status, 401, url);
+        assert.equal((await json(t, method, url, { policy: 'nonsense', worker: 5, name: 7 }, owner.userToken)).status, 403, url);
+      }
     });
 
     it('does not let a publisher token act as a bearer token', async () => {

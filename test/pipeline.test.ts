@@ -81,6 +81,11 @@ for (const backend of BACKENDS) {
       try {
         const versionId = await publishPack('inproc-pack');
         await waitFor('extraction', async () => (await extractStatus(t, 'inproc-pack')).comfy_node_extract_status === 'success');
+        const listed = await json(t, 'GET', '/nodes/inproc-pack/versions/1.0.0/comfy-nodes?limit=256');
+        assert.equal(listed.status, 200);
+        assert.deepEqual(listed.body.comfy_nodes.map((n: { comfy_node_name: string }) => n.comfy_node_name), ['BlurPack', 'SharpenPack']);
+        assert.equal(listed.body.comfy_nodes[0].function, 'run');
+        assert.equal((await json(t, 'GET', '/comfy-nodes/SharpenPack/node')).body.id, 'inproc-pack');
         const rows = await comfyRows(t, versionId);
         assert.deepEqual(rows.map((r) => r.comfy_node_name), ['BlurPack', 'SharpenPack']);
         assert.deepEqual(JSON.parse(rows[0].input_types), { required: { image: ['IMAGE'], radius: ['INT', { default: 1, min: 0, max: 64 }] } });
@@ -117,6 +122,8 @@ for (const backend of BACKENDS) {
       try {
         await waitFor('remote extraction', async () => (await extractStatus(t, 'remote-pack')).comfy_node_extract_status === 'success', 60_000);
         assert.deepEqual((await comfyRows(t, versionId)).map((r) => r.comfy_node_name), ['BlurPack', 'SharpenPack']);
+        const listed = await fetch(`${base}/nodes/remote-pack/versions/1.0.0/comfy-nodes`).then((r) => r.json());
+        assert.equal(listed.comfy_nodes.length, 2);
       } finally {
         await stopProcess(proc);
       }

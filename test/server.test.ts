@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { SETTINGS, loadConfig } from '../src/config.js';
 import { startServer } from '../src/server.js';
 import { BACKENDS, startRegistry } from './helpers/registry.js';
+import { publishBody, zipOf } from './helpers/flow.js';
 
 const CLI = ['--import', 'tsx', 'src/cli.ts'];
 const run = (args: string[], env: Record<string, string> = {}) =>
@@ -75,6 +76,38 @@ describe('configuration and the command line', () => {
         await server.close();
       }
     } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('indexes an upload with the worker that `serve` starts (npm start as a user runs it)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'comfyreg-serve-'));
+    const server = await startServer({ ...loadConfig(['--data-dir', dir, '--port', '0', '--admin-token', 'adm']), logLevel: 'silent' });
+    try {
+      server.reg.publicUrl = server.url;
+      const call = async (method: string, p: string, body?: unknown, token?: string) => {
+        const res = await fetch(server.url + p, {
+          method,
+          headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+          body: body ? JSON.stringify(body) : undefined,
+        });
+        return { status: res.status, body: await res.json().catch(() => undefined) };
+      };
+      const { token } = (await call('POST', '/admin/users', { name: 'u', email: 'u@example.com' }, 'adm')).body;
+      await call('POST', '/publishers', { id: 'srv' }, token);
+      const pat = (await call('POST', '/publishers/srv/tokens', { name: 't' }, token)).body.token;
+      const { signedUrl } = (await call('POST', '/publishers/srv/nodes/srv-pack/versions', publishBody(pat, 'srv-pack', '1.0.0'))).body;
+      const zip = await zipOf({ 'srv-pack/__init__.py': 'class A:\n    RETURN_TYPES = ("INT",)\n    FUNCTION = "f"\nNODE_CLASS_MAPPINGS = {"SrvNode": A}\n' });
+      assert.equal((await fetch(signedUrl, { method: 'PUT', headers: { 'content-type': 'application/zip' }, body: new Uint8Array(zip) })).status, 200);
+      const end = Date.now() + 30_000;
+      let listed;
+      do {
+        await new Promise((r) => setTimeout(r, 50));
+        listed = (await call('GET', '/nodes/srv-pack/versions/1.0.0/comfy-nodes')).body;
+      } while (listed.comfy_nodes.length === 0 && Date.now() < end);
+      assert.deepEqual(listed.comfy_nodes.map((n: { comfy_node_name: string }) => n.comfy_node_name), ['SrvNode']);
+    } finally {
+      await server.close();
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });

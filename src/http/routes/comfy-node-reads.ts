@@ -75,6 +75,7 @@ export async function comfyNodeReadRoutes(app: App, reg: Registry) {
   app.put(
     '/nodes/:nodeId/versions/:version/comfy-nodes/:comfyNodeName',
     {
+      config: { roles: [] },
       schema: {
         summary: 'UpdateComfyNode (admin): partial update of any field but the name, policy included',
         tags,
