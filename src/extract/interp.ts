@@ -194,6 +194,13 @@ export abstract class Evaluator {
   }
 
   private string(node: Node, frame: Frame): Value {
+    // Most literals are plain quoted text: read it without walking the children through WebAssembly.
+    const text = node.text;
+    const q = text.charCodeAt(0);
+    if ((q === 34 || q === 39) && !text.includes('\\')) {
+      const n = text.length >= 6 && text.startsWith(text[0]!.repeat(3)) ? 3 : 1;
+      return text.slice(n, text.length - n);
+    }
     const start = node.child(0);
     const prefix = (start?.type === 'string_start' ? start.text : '').replace(/["']+$/, '').toLowerCase();
     if (prefix.includes('b')) return this.unk('bytes literal', frame, node);
