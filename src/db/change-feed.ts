@@ -11,6 +11,7 @@ export const CHANGE_CHANNEL = 'comfyreg_changes';
  */
 export class ChangeFeed {
   private value = 0;
+  private readonly listeners: (() => void)[] = [];
   /** False while changes made by other processes could be missed (PostgreSQL listener down). */
   trusted = true;
 
@@ -20,6 +21,11 @@ export class ChangeFeed {
 
   bump(): void {
     this.value++;
+    for (const l of this.listeners) l();
+  }
+
+  onChange(listener: () => void): void {
+    this.listeners.push(listener);
   }
 }
 

@@ -6,6 +6,7 @@ import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import type { Database } from './schema.js';
 import { migrateToLatest } from './migrations.js';
 import { ChangeFeed, ChangeFeedPlugin, listenForChanges } from './change-feed.js';
+import { startCheckpoints } from './sqlite-checkpoints.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -72,8 +73,16 @@ function openSqlite(opts: DatabaseOptions, changes: ChangeFeed): DatabaseHandle 
   conn.pragma('foreign_keys = ON');
   conn.pragma('busy_timeout = 5000');
   conn.pragma('synchronous = NORMAL');
+  if (file !== ':memory:') conn.pragma('wal_autocheckpoint = 0');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(conn) }), plugins: [new ChangeFeedPlugin(changes)] });
-  return { db, dialect: 'sqlite', describe: `sqlite ${file}`, changes, close: () => db.destroy() };
+  if (file === ':memory:') return { db, dialect: 'sqlite', describe: 'sqlite :memory:', changes, close: () => db.destroy() };
+  const checkpoints = startCheckpoints(db, `${file}-wal`);
+  changes.onChange(checkpoints.written);
+  const close = async () => {
+    checkpoints.stop();
+    await db.destroy();
+  };
+  return { db, dialect: 'sqlite', describe: `sqlite ${file}`, changes, close };
 }
 
 /*
