@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createDeflateRaw } from 'node:zlib';
-import yazl from 'yazl';
 import { extractPack } from '../../src/extract/index.js';
 import { buildZip } from './zipbytes.js';
+import { zipOf } from '../helpers/flow.js';
 
 const NODE_PY = Buffer.from(`class N:
     @classmethod
@@ -15,18 +15,7 @@ const NODE_PY = Buffer.from(`class N:
 NODE_CLASS_MAPPINGS = {"ZipNode": N}
 `);
 
-function yazlZip(files: [string, Buffer][]): Promise<Buffer> {
-  const z = new yazl.ZipFile();
-  for (const [name, data] of files) z.addBuffer(data, name);
-  z.end();
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    z.outputStream.on('data', (c: Buffer) => chunks.push(c));
-    z.outputStream.on('end', () => resolve(Buffer.concat(chunks)));
-    z.outputStream.on('error', reject);
-  });
-}
-
+const yazlZip = (files: [string, Buffer][]) => zipOf(Object.fromEntries(files));
 async function refused(zip: Buffer, pattern: RegExp, limits = {}): Promise<string> {
   const { body } = await extractPack({ zip }, { limits });
   assert.equal(body.success, false);
