@@ -182,6 +182,13 @@ for (const backend of BACKENDS) {
       assert.equal(await snapshot(t), before);
     });
 
+    it('takes a workflow with hundreds of thousands of nodes without a 5xx', async () => {
+      const nodes = Array.from({ length: 300_000 }, (_, i) => ({ id: i, type: i % 2 ? 'HugeA' : 'HugeB' }));
+      const res = await json(t, 'POST', '/comfy-nodes/resolve', { workflow: { nodes } });
+      assert.equal(res.status, 200, JSON.stringify(res.body).slice(0, 200));
+      assert.deepEqual(Object.keys(res.body.results).sort(), ['HugeA', 'HugeB']);
+    });
+
     it('bulk-resolves a UI-format workflow with subgraphs, answering cnr_id types from the workflow', async () => {
       const kj = await publisher(t, 'kijai');
       await extracted(t, kj, 'comfyui-kjnodes', '1.1.2', ['ImageResizeKJ']);

@@ -4,7 +4,7 @@ import { NOPE, binaryOp, compareOp, sliceOf, subscript, unaryOp } from './operat
 import type { Diagnostic } from './types.js';
 import {
   type Args, type ClassObj, type ModuleObj, type PyDict, type Scope, type Unknown, type Value,
-  dict, dictSet, isObj, isUnknown, iterItems, keyOf, list, pyStr, truthy, tuple, unknown,
+  dict, dictSet, isObj, isUnknown, iterItems, keyOf, list, pyStr, truthy, tuple, unknown, pushAll
 } from './values.js';
 
 export interface Frame {
@@ -233,7 +233,7 @@ export abstract class Evaluator {
         const v = this.ev(c!.namedChild(0)!, frame);
         const it = iterItems(v, EVAL_BUDGET.collectionItems);
         if (!it) return isUnknown(v) ? v : this.unk('starred value not iterable statically', frame, c!);
-        items.push(...it);
+        pushAll(items, it);
       } else items.push(this.ev(c!, frame));
     }
     if (node.type === 'set') {
@@ -384,7 +384,7 @@ export abstract class Evaluator {
         case 'list_splat': {
           const v = this.ev(a!.namedChild(0)!, frame);
           const items = iterItems(v, EVAL_BUDGET.collectionItems);
-          if (items) args.pos.push(...items);
+          if (items) pushAll(args.pos, items);
           else args.pos.push(isUnknown(v) ? v : this.unk('starred argument not known', frame, a!));
           break;
         }

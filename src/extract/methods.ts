@@ -2,7 +2,7 @@ import { EVAL_BUDGET } from './limits.js';
 import { mergeInto } from './interp.js';
 import {
   type Args, type Builtin, type PyDict, type PyList, type Value,
-  dictGet, dictSet, isObj, isUnknown, iterItems, keyOf, list, pyStr, tuple, unknown,
+  dictGet, dictSet, isObj, isUnknown, iterItems, keyOf, list, pyStr, tuple, unknown, pushAll
 } from './values.js';
 
 type Impl = (args: Args) => Value;
@@ -83,7 +83,7 @@ function listMethod(l: PyList, name: string): Builtin | undefined {
       append: (a) => { if (grow(1)) l.items.push(a.pos[0] ?? null); return null; },
       extend: (a) => {
         const items = iterItems(a.pos[0] ?? null, EVAL_BUDGET.collectionItems);
-        if (items && grow(items.length)) l.items.push(...items);
+        if (items && grow(items.length)) pushAll(l.items, items);
         else if (a.pos[0] !== undefined && isUnknown(a.pos[0])) l.items.push(a.pos[0]);
         return null;
       },

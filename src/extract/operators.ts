@@ -1,6 +1,6 @@
 import { EVAL_BUDGET } from './limits.js';
 import {
-  type PyDict, type Value, dict, dictGet, isObj, isUnknown, keyOf, list, normInt, numeric, pyEquals, tuple,
+  type PyDict, type Value, dict, dictGet, isObj, isUnknown, keyOf, list, normInt, numeric, pyEquals, tuple, pushAll
 } from './values.js';
 
 /** Result of an operation the evaluator cannot decide statically. */
@@ -64,7 +64,7 @@ export function binaryOp(op: string, a: Value, b: Value): OpResult {
     if (isObj(seq) && seq.t === 'list') {
       if (seq.items.length * count > EVAL_BUDGET.collectionItems) return NOPE;
       const items: Value[] = [];
-      for (let i = 0; i < count; i++) items.push(...seq.items);
+      for (let i = 0; i < count; i++) pushAll(items, seq.items);
       return { t: 'list', tuple: seq.tuple, items };
     }
     return NOPE;

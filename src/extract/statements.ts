@@ -4,7 +4,7 @@ import { BudgetExceeded, Evaluator, type Frame, PyRaise, mergeInto } from './int
 import { NOPE, binaryOp } from './operators.js';
 import {
   type Args, type ClassObj, type FuncObj, type ModuleObj, type Scope, type Value,
-  dictSet, isObj, isUnknown, iterItems, truthy,
+  dictSet, isObj, isUnknown, iterItems, truthy, pushAll
 } from './values.js';
 
 const enum Signal { Normal, Return, Break, Continue }
@@ -214,7 +214,7 @@ export abstract class Interp extends Evaluator {
     const rhs = this.ev(node.childForFieldName('right')!, frame);
     if (isObj(cur) && cur.t === 'list' && !cur.tuple && op === '+') {
       const items = iterItems(rhs, EVAL_BUDGET.collectionItems);
-      if (items) cur.items.push(...items);
+      if (items) pushAll(cur.items, items);
       return;
     }
     if (isObj(cur) && cur.t === 'dict' && op === '|') return mergeInto(cur, rhs);

@@ -259,3 +259,8 @@ export function iterItems(v: Value, cap: number): Value[] | undefined {
       return undefined;
   }
 }
+
+/** Appends `items` one by one: push(...items) overflows the call stack past ~100,000 items. */
+export function pushAll<T>(target: T[], items: readonly T[]): void {
+  for (const item of items) target.push(item);
+}

@@ -195,7 +195,8 @@ export function workflowNodeTypes(workflow: Record<string, unknown>): Map<string
   const nodes: Record<string, unknown>[] = [];
   for (let i = 0; i < graphs.length; i++) {
     const graph = graphs[i];
-    if (Array.isArray(graph.nodes)) nodes.push(...graph.nodes.filter(isObject));
+    // A loop, not push(...): a 16 MiB body can hold more nodes than a call takes arguments.
+    if (Array.isArray(graph.nodes)) for (const n of graph.nodes) if (isObject(n)) nodes.push(n);
     const subgraphs = isObject(graph.definitions) ? graph.definitions.subgraphs : undefined;
     if (!Array.isArray(subgraphs)) continue;
     for (const sg of subgraphs.filter(isObject)) {

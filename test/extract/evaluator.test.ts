@@ -53,6 +53,14 @@ test('unbounded recursion and huge values are bounded', async () => {
   assert.deepEqual(JSON.parse(r.body.nodes.Rec!.input_types), { required: { v: ['INT', { default: 7 }] } });
 });
 
+test('collections of 150,000 items are spread, extended and repeated without overflowing the stack', async () => {
+  const r = await run({
+    '__init__.py': `A = list(range(150000))\nB = [*A]\nC = []\nC.extend(A)\nD = A * 2\ndef g(*args):\n    return len(args)\nE = g(*A)\nVALUE = len(B)\n${NODE}\nNODE_CLASS_MAPPINGS = {"Big": Node}\n`,
+  });
+  assert.equal(r.body.success, true, JSON.stringify(r.body.reason));
+  assert.deepEqual(JSON.parse(r.body.nodes.Big!.input_types), { required: { v: ['INT', { default: 150000 }] } });
+});
+
 test('an import cycle terminates', async () => {
   const r = await run({
     '__init__.py': 'from .a import NODE_CLASS_MAPPINGS\n',
