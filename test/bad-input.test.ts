@@ -33,6 +33,8 @@ const BAD_BODIES: [string, unknown][] = [
   ['status with capitals', { success: false, status: 'Failed' }],
   ['status too long', { success: false, status: 'a'.repeat(33) }],
   ['cloud_build_info not strings', { ...valid(), cloud_build_info: { build_id: 7 } }],
+  ['a NUL character in a name', { nodes: { 'A\u0000B': comfyNode() } }],
+  ['a NUL character in a field', { nodes: { A: comfyNode({ category: 'x\u0000y' }) } }],
   ['one bad node among good ones', { nodes: { Good: comfyNode(), Bad: comfyNode({ return_types: '"IMAGE"' }) } }],
 ];
 
@@ -150,7 +152,7 @@ for (const backend of BACKENDS) {
     });
 
     it('answers malformed URLs and absurd paging in the contract shape, never 5xx', async () => {
-      for (const url of ['/nodes/%E0%A4%A', '/nodes/%', '/nodes/target/versions/%ZZ']) {
+      for (const url of ['/nodes/%E0%A4%A', '/nodes/%', '/nodes/target/versions/%ZZ', '/nodes/%00', '/comfy-nodes/a%00b/node', '/nodes?node_id=%00']) {
         const res = await json(t, 'GET', url);
         assert.equal(res.status, 400, url);
         assert.deepEqual(Object.keys(res.body).sort(), ['error', 'message']);

@@ -8,6 +8,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Registry } from '../registry/registry.js';
 import { installAuth } from './auth.js';
 import { installErrorHandling, sendError } from './errors.js';
+import { installNulGuard } from './nul-guard.js';
 import { SHARED_SCHEMAS } from './schemas.js';
 import { userRoutes } from './routes/users.js';
 import { publisherRoutes } from './routes/publishers.js';
@@ -63,6 +64,7 @@ export async function buildApp(reg: Registry, opts: AppOptions): Promise<App> {
   for (const s of SHARED_SCHEMAS) app.addSchema(s);
 
   installErrorHandling(app);
+  installNulGuard(app);
   await app.register(cors, { origin: '*', methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS'] });
   await app.register(swagger, {
     openapi: {
