@@ -7,11 +7,10 @@ import {
   getComfyNode,
   listAllComfyNodes,
   listVersionComfyNodes,
-  pageCount,
-  pageWindow,
   searchNodes,
   updateComfyNode,
 } from '../../registry/comfy-node-reads.js';
+import { pageCount, pageWindow } from '../../registry/paging.js';
 import { resolveComfyNodeName, resolveNames, resolveWorkflow, type Resolution } from '../../registry/resolve.js';
 import { toComfyNode, toNode } from '../mappers.js';
 import {

@@ -16,6 +16,7 @@ import {
   versionsByIds,
 } from '../../registry/nodes.js';
 import { getPublisher } from '../../registry/publishers.js';
+import { pageWindow } from '../../registry/paging.js';
 import { toNode, toNodeVersion } from '../mappers.js';
 import { Node, NodeInput, NodeList, NodeVersion, errorResponses } from '../schemas.js';
 
@@ -24,12 +25,6 @@ const NodeParams = Type.Object({ nodeId: Type.String({ maxLength: 200 }) });
 const VersionParams = Type.Object({ nodeId: Type.String({ maxLength: 200 }), version: Type.String({ maxLength: 200 }) });
 const OwnerParams = Type.Object({ publisherId: Type.String({ maxLength: 100 }), nodeId: Type.String({ maxLength: 200 }) });
 export const MAX_NODE_PAGE = 100;
-
-export function clampPaging(page: number | undefined, limit: number | undefined, fallback: number, max: number) {
-  const p = page === undefined || page < 1 ? 1 : Math.min(page, 1_000_000_000);
-  const l = limit === undefined || limit < 1 ? fallback : Math.min(limit, max);
-  return { page: p, limit: l };
-}
 
 /** Nodes with their publisher and latest version, loaded in two queries however many nodes. */
 export async function hydrateNodes(reg: Registry, rows: NodeRow[], p: Principal) {
@@ -65,7 +60,7 @@ export async function nodeRoutes(app: App, reg: Registry) {
       },
     },
     async (req) => {
-      const { page, limit } = clampPaging(req.query.page, req.query.limit, 10, MAX_NODE_PAGE);
+      const { page, limit } = pageWindow(req.query.page, req.query.limit, 10, MAX_NODE_PAGE);
       const { rows, total } = await listNodes(reg, { page, limit, nodeIds: req.query.node_id });
       return { nodes: await hydrateNodes(reg, rows, req.principal), total, page, limit, totalPages: Math.ceil(total / limit) };
     },
