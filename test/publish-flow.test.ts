@@ -114,6 +114,26 @@ for (const backend of BACKENDS) {
       assert.equal((await json(t, 'GET', '/nodes/sem-pack')).body.latest_version.version, '1.10.0');
     });
 
+    it('publishes concurrent first versions of a new node: every distinct version lands, duplicates get 400', async () => {
+      const base = await t.listen();
+      const w = await world(t, 'race-pub', 'race-user');
+      const versions = ['1.0.0', '1.1.0', '1.2.0', '1.0.0', '2.0.0', '1.1.0'];
+      const results = await Promise.all(
+        versions.map((v) =>
+          fetch(`${base}/publishers/race-pub/nodes/race-pack/versions`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(publishBody(w.pat, 'race-pack', v)),
+          }).then(async (r) => ({ status: r.status, body: await r.json() })),
+        ),
+      );
+      assert.equal(results.filter((r) => r.status === 201).length, 4, JSON.stringify(results.map((r) => r.status)));
+      for (const r of results.filter((x) => x.status !== 201)) assert.equal(r.body.error, 'VERSION_EXISTS');
+      const listed = await json(t, 'GET', '/nodes/race-pack/versions');
+      assert.deepEqual(listed.body.map((v: { version: string }) => v.version), ['2.0.0', '1.2.0', '1.1.0', '1.0.0']);
+      assert.equal((await json(t, 'GET', '/nodes/race-pack')).body.latest_version.version, '2.0.0');
+    });
+
     it('applies the publish checks in order: banned publisher, banned node, other publisher, bad token', async () => {
       const a = await world(t, 'order-a', 'order-ua');
       const b = await world(t, 'order-b', 'order-ub');

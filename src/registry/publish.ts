@@ -90,23 +90,18 @@ export async function publishVersion(
   };
   try {
     await reg.db.transaction().execute(async (trx) => {
-      if (existing) {
-        if (Object.keys(columns).length > 0) await trx.updateTable('nodes').set(columns).where('id', '=', existing.id).execute();
-      } else {
-        await trx
-          .insertInto('nodes')
-          .values(newNodeRow(nodeId, publisherId, columns))
-          .execute();
-      }
+      // Two first publishes of one new node may race: both create it if missing, then use whichever row won.
+      if (!existing) await trx.insertInto('nodes').values(newNodeRow(nodeId, publisherId, columns)).onConflict((oc) => oc.doNothing()).execute();
+      const node = (await findNode(trx, nodeId))!;
+      if (node.publisher_id !== publisherId) throw forbidden(`node ${node.id} belongs to another publisher`, 'NODE_OF_OTHER_PUBLISHER');
+      if (Object.keys(columns).length > 0) await trx.updateTable('nodes').set(columns).where('id', '=', node.id).execute();
+      row.node_id = node.id;
       await trx.insertInto('node_versions').values(row).execute();
       await refreshLatest(trx, row.node_id);
     });
   } catch (err) {
-    if (!isUniqueViolation(err)) throw err;
-    const raced = await findNode(reg.db, nodeId);
-    if (raced && raced.publisher_id !== publisherId)
-      throw forbidden(`node ${nodeId} belongs to another publisher`, 'NODE_OF_OTHER_PUBLISHER');
-    throw badRequest('The node version already exists', 'VERSION_EXISTS');
+    if (isUniqueViolation(err)) throw badRequest('The node version already exists', 'VERSION_EXISTS');
+    throw err;
   }
   return { version: row, signedUrl: signUploadUrl(reg, row.id) };
 }
