@@ -197,6 +197,26 @@ for (const backend of BACKENDS) {
       assert.equal((await rowsOf(t, 'race-pack', '1.0.0')).length, 40);
     });
 
+    it('keeps the newest extracted pointer right when many versions of one pack are extracted at once', async () => {
+      const base = await t.listen();
+      for (let round = 0; round < 4; round++) {
+        const nodeId = `para-pack-${round}`;
+        const versions = Array.from({ length: 12 }, (_, i) => `1.${i}.0`);
+        for (const v of versions) await publish(t, w, nodeId, v);
+        await Promise.all(
+          versions.map((v) =>
+            fetch(`${base}/nodes/${nodeId}/versions/${v}/comfy-nodes`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', authorization: `Bearer ${t.serviceToken}` },
+              body: JSON.stringify({ nodes: { [`N${v}`]: comfyNode() } }),
+            }).then((r) => r.arrayBuffer()),
+          ),
+        );
+        const node = await t.database.db.selectFrom('nodes').select('latest_extracted_version_id').where('id', '=', nodeId).executeTakeFirstOrThrow();
+        assert.equal(node.latest_extracted_version_id, (await versionRow(t, nodeId, '1.11.0')).id, `round ${round}`);
+      }
+    });
+
     it('answers 413 for a body over the configured limit and stores nothing', async () => {
       const small = await startRegistry(backend.name, { maxBody: 4096 });
       try {

@@ -231,6 +231,10 @@ export async function listVersions(reg: Registry, nodeId: string, p: Principal):
 
 /** Re-derives the two denormalised version pointers of a node; call inside the writing transaction. */
 export async function refreshLatest(db: Db, nodeId: string): Promise<void> {
+  // Take the node's row lock first (a no-op update works on both databases): two transactions
+  // changing versions of one pack then re-derive the pointers one after the other, each seeing the
+  // other's committed versions, instead of the later commit writing a pointer read before it.
+  await db.updateTable('nodes').set((eb) => ({ latest_version_id: eb.ref('latest_version_id') })).where('id', '=', nodeId).execute();
   const rows = await db
     .selectFrom('node_versions')
     .select(['id', 'version', 'status', 'comfy_node_extract_status'])
