@@ -1,6 +1,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { sql } from 'kysely';
 import { openDatabase } from '../src/db/database.js';
 import { buildApp } from '../src/http/app.js';
 import { createRegistry } from '../src/registry/registry.js';
@@ -103,6 +104,15 @@ describe('answer cache across PostgreSQL instances', { skip: PG_SKIP }, () => {
       assert.equal(b.readCache!.hits, hits + 1, 'instance B answers from its cache');
       await setPolicy(a, 'multi-pack', '1.0.0', 'MultiNode', 'ComfyNodePolicyBanned');
       await waitFor('the ban to reach instance B', async () => (await get(baseB, '/comfy-nodes/MultiNode/node')).status === 404);
+
+      // Lose every listening connection: while they are down, B must not serve what it cached.
+      await setPolicy(a, 'multi-pack', '1.0.0', 'MultiNode', 'ComfyNodePolicyActive');
+      await waitFor('the unban to reach instance B', async () => (await get(baseB, '/comfy-nodes/MultiNode/node')).status === 200);
+      await get(baseB, '/comfy-nodes/MultiNode/node');
+      await sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'LISTEN comfyreg_changes' AND pid <> pg_backend_pid()`.execute(a.database.db);
+      await setPolicy(a, 'multi-pack', '1.0.0', 'MultiNode', 'ComfyNodePolicyBanned');
+      await waitFor('the ban to reach B after it reconnects', async () => (await get(baseB, '/comfy-nodes/MultiNode/node')).status === 404);
+      await waitFor('B to listen again', async () => reg.changes.trusted);
     } finally {
       await b.close();
       await database.close();

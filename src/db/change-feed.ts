@@ -68,6 +68,9 @@ export async function listenForChanges(url: string, schema: string | undefined, 
   let client: pg.Client | null = null;
   let closed = false;
   let retry: NodeJS.Timeout | null = null;
+  const reconnectLater = () => {
+    if (!closed) retry = setTimeout(() => void connect().catch(reconnectLater), 1000);
+  };
   const connect = async () => {
     const c = new pg.Client({ connectionString: url, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
     c.on('notification', () => feed.bump());
@@ -75,10 +78,16 @@ export async function listenForChanges(url: string, schema: string | undefined, 
       feed.trusted = false;
       feed.bump();
       void c.end().catch(() => {});
-      if (!closed) retry = setTimeout(() => void connect().catch(() => {}), 1000);
+      reconnectLater();
     });
-    await c.connect();
-    await c.query(`LISTEN ${CHANGE_CHANNEL}`);
+    try {
+      await c.connect();
+      await c.query(`LISTEN ${CHANGE_CHANNEL}`);
+    } catch (err) {
+      c.removeAllListeners('error');
+      void c.end().catch(() => {});
+      throw err;
+    }
     client = c;
     feed.bump();
     feed.trusted = true;
