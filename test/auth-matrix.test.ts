@@ -26,6 +26,8 @@ const ROUTES: Route[] = [
   { method: 'POST', url: '/publishers/acme/nodes', body: { id: 'node-by-%WHO%' }, allowed: ['owner', 'admin'] },
   { method: 'PUT', url: '/publishers/acme/nodes/pack', body: { description: 'y' }, allowed: ['owner', 'admin'] },
   { method: 'DELETE', url: '/publishers/acme/nodes/gone-%WHO%', allowed: ['owner', 'admin'] },
+  { method: 'PUT', url: '/publishers/acme/nodes/pack/versions/1.0.0', body: { changelog: 'c' }, allowed: ['owner', 'admin'] },
+  { method: 'DELETE', url: '/publishers/acme/nodes/pack/versions/0.%WHO%.0', allowed: ['owner', 'admin'] },
   { method: 'POST', url: '/publishers/victim/nodes/victim-pack/ban', allowed: ['admin'] },
   { method: 'POST', url: '/publishers/victim/ban', allowed: ['admin'] },
   { method: 'POST', url: '/admin/users', body: { name: 'n', email: 'n@example.com' }, allowed: ['admin'] },

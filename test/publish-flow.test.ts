@@ -217,6 +217,29 @@ for (const backend of BACKENDS) {
       }
     });
 
+    it('lets the owner update a version by id or number and unpublish it; latest_version and install follow', async () => {
+      const w = await world(t, 'ver-pub', 'ver-user');
+      const first = await publish(t, w, 'ver-pack', '1.0.0', 'ver-pub');
+      await publish(t, w, 'ver-pack', '1.1.0', 'ver-pub');
+      const byId = await json(t, 'PUT', `/publishers/ver-pub/nodes/ver-pack/versions/${first.node_version.id}`, { changelog: 'first', deprecated: true }, w.userToken);
+      assert.equal(byId.status, 200);
+      assert.deepEqual([byId.body.changelog, byId.body.deprecated], ['first', true]);
+      const byNumber = await json(t, 'PUT', '/publishers/ver-pub/nodes/ver-pack/versions/v1.1', { changelog: 'second' }, w.userToken);
+      assert.equal(byNumber.body.changelog, 'second');
+      assert.equal(byNumber.body.deprecated, false, 'absent fields stay as they are');
+      const other = await world(t, 'ver-other', 'ver-other-user');
+      assert.equal((await json(t, 'PUT', '/publishers/ver-other/nodes/ver-pack/versions/1.1.0', { changelog: 'x' }, other.userToken)).status, 403);
+      assert.equal((await json(t, 'PUT', '/publishers/ver-pub/nodes/ver-pack/versions/9.9.9', { changelog: 'x' }, w.userToken)).status, 404);
+
+      assert.equal((await json(t, 'DELETE', '/publishers/ver-pub/nodes/ver-pack/versions/1.1.0', undefined, w.userToken)).status, 204);
+      assert.equal((await json(t, 'GET', '/nodes/ver-pack/versions/1.1.0')).status, 404);
+      assert.equal((await json(t, 'GET', '/nodes/ver-pack')).body.latest_version.version, '1.0.0');
+      assert.equal((await json(t, 'GET', '/nodes/ver-pack/install')).body.version, '1.0.0');
+      assert.equal((await json(t, 'DELETE', '/publishers/ver-pub/nodes/ver-pack/versions/1.1.0', undefined, w.userToken)).status, 404);
+      const dup = await json(t, 'POST', '/publishers/ver-pub/nodes/ver-pack/versions', publishBody(w.pat, 'ver-pack', '1.1.0'));
+      assert.equal(dup.status, 400, 'an unpublished number is not reused');
+    });
+
     it('creates, reads, updates and pages nodes and publishers', async () => {
       const w = await world(t, 'crud-pub', 'crud-user');
       const created = await json(

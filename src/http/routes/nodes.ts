@@ -16,6 +16,7 @@ import {
   versionsByIds,
 } from '../../registry/nodes.js';
 import { getPublisher } from '../../registry/publishers.js';
+import { deleteVersion, updateVersion } from '../../registry/versions.js';
 import { pageWindow } from '../../registry/paging.js';
 import { toNode, toNodeVersion } from '../mappers.js';
 import { Node, NodeInput, NodeList, NodeVersion, errorResponses } from '../schemas.js';
@@ -196,6 +197,42 @@ export async function nodeRoutes(app: App, reg: Registry) {
     },
     async (req, reply) => {
       await deleteNode(reg, req.principal, req.params.publisherId, req.params.nodeId);
+      return reply.code(204).send(null);
+    },
+  );
+
+  const VersionOwnerParams = Type.Object({ ...OwnerParams.properties, versionId: Type.String({ maxLength: 200 }) });
+
+  app.put(
+    '/publishers/:publisherId/nodes/:nodeId/versions/:versionId',
+    {
+      config: { roles: ['user'] },
+      schema: {
+        summary: 'Update the changelog and deprecation of a version (owner); versionId is the id or the version',
+        tags: ['Publishers'],
+        security: auth,
+        params: VersionOwnerParams,
+        body: Type.Object({ changelog: Type.Optional(Type.String({ maxLength: 100_000 })), deprecated: Type.Optional(Type.Boolean()) }),
+        response: { 200: Type.Ref(NodeVersion), ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (req) => toNodeVersion(reg, await updateVersion(reg, req.principal, req.params.publisherId, req.params.nodeId, req.params.versionId, req.body)),
+  );
+
+  app.delete(
+    '/publishers/:publisherId/nodes/:nodeId/versions/:versionId',
+    {
+      config: { roles: ['user'] },
+      schema: {
+        summary: 'Unpublish a version (owner): it is no longer listed, installed or resolved',
+        tags: ['Publishers'],
+        security: auth,
+        params: VersionOwnerParams,
+        response: { 204: Type.Null(), ...errorResponses(401, 403, 404) },
+      },
+    },
+    async (req, reply) => {
+      await deleteVersion(reg, req.principal, req.params.publisherId, req.params.nodeId, req.params.versionId);
       return reply.code(204).send(null);
     },
   );
