@@ -259,6 +259,9 @@ for (const backend of BACKENDS) {
       assert.equal(pub.body.website, 'https://acme.example');
       assert.equal(pub.body.members[0].role, 'owner');
       assert.equal((await json(t, 'GET', '/publishers/crud-pub/nodes')).body[0].id, 'crud-pack');
+      const all = await json(t, 'GET', '/publishers');
+      assert.ok(all.body.some((x: { id: string; members: unknown[] }) => x.id === 'crud-pub' && x.members.length === 1));
+      assert.ok(!all.body.some((x: { id: string }) => x.id === 'order-a'), 'banned publishers are not listed');
       const page = await json(t, 'GET', '/nodes?node_id=crud-pack&node_id=sem-pack&limit=1&page=2');
       assert.equal(page.status, 200);
       assert.equal(page.body.total, 2);

@@ -33,6 +33,10 @@ export async function getPublisher(reg: Registry, id: string): Promise<Publisher
   return row;
 }
 
+export async function listPublishers(reg: Registry): Promise<PublisherRow[]> {
+  return reg.db.selectFrom('publishers').selectAll().where('status', '=', PUBLISHER_ACTIVE).orderBy('id').limit(10_000).execute();
+}
+
 export async function createPublisher(reg: Registry, p: Principal, input: PublisherFields & { id: string }): Promise<PublisherRow> {
   requireRole(p, 'user');
   if (!PUBLISHER_ID.test(input.id) || input.id.length > 100) {

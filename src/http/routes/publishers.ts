@@ -8,6 +8,7 @@ import {
   getPublisher,
   listAccessTokens,
   listPublisherMembers,
+  listPublishers,
   setPublisherBanned,
   updatePublisher,
 } from '../../registry/publishers.js';
@@ -47,6 +48,16 @@ export async function publisherRoutes(app: App, reg: Registry) {
     async (req, reply) => {
       const row = await createPublisher(reg, req.principal, { ...req.body, id: req.body.id ?? '' });
       return reply.code(201).send(await withMembers(row.id));
+    },
+  );
+
+  app.get(
+    '/publishers',
+    { schema: { summary: 'Every active publisher', tags: ['Publishers'], response: { 200: Type.Array(Type.Ref(Publisher)) } } },
+    async () => {
+      const rows = await listPublishers(reg);
+      const members = await listPublisherMembers(reg, rows.map((r) => r.id));
+      return rows.map((r) => toPublisher(r, members));
     },
   );
 
