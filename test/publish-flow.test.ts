@@ -27,6 +27,10 @@ for (const backend of BACKENDS) {
       assert.deepEqual({ email: me.email, isAdmin: me.isAdmin }, { email: 'cli@example.com', isAdmin: false });
 
       assert.equal((await post('/publishers', { id: 'flow-pub', name: 'Flow' }, userToken)).status, 201);
+      const mine = await (await fetch(`${base}/users/publishers`, { headers: bearer(userToken) })).json();
+      assert.deepEqual(mine.map((x: { id: string }) => x.id), ['flow-pub']);
+      const admin = await (await fetch(`${base}/users`, { headers: bearer(t.adminToken) })).json();
+      assert.deepEqual([admin.id, admin.isAdmin], ['admin', true]);
       const tokRes = await post('/publishers/flow-pub/tokens', { name: 'cli', description: 'for comfy-cli' }, userToken);
       assert.equal(tokRes.status, 201);
       const { token: pat } = await tokRes.json();

@@ -213,7 +213,7 @@ export async function deleteComfyNodes(reg: Registry, p: Principal, nodeId: stri
       .execute();
     if (v.archive_key) await queueExtraction(trx, v.id);
     await refreshLatest(trx, v.node_id);
-    return v.archive_key ? v.id : null;
+    return v.archive_key !== null;
   });
-  if (queued) reg.onJobQueued(queued);
+  if (queued) reg.onJobQueued();
 }

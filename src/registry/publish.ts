@@ -161,6 +161,6 @@ export async function storeUpload(
     await reg.store.delete(key);
     throw conflict('this upload URL has already been used', 'UPLOAD_URL_USED');
   }
-  reg.onJobQueued(versionId);
+  reg.onJobQueued();
   return { ...version, archive_key: key, archive_size: stored.size, archive_sha256: stored.sha256 };
 }

@@ -19,7 +19,7 @@ export interface Registry {
   adminTokenHashes: string[];
   serviceTokenHashes: string[];
   /** Called after a transaction queued an extraction job, to wake an in-process worker. */
-  onJobQueued: (versionId: string) => void;
+  onJobQueued: () => void;
 }
 
 export interface RegistryOptions {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { UserRow } from '../db/schema.js';
+import type { PublisherRow, UserRow } from '../db/schema.js';
 import { badRequest } from './errors.js';
 import type { Registry } from './registry.js';
 import { now } from './registry.js';
@@ -32,7 +32,12 @@ export async function createUser(reg: Registry, input: NewUserInput): Promise<{ 
   return { user, token };
 }
 
-export async function listUserPublisherIds(reg: Registry, userId: string): Promise<string[]> {
-  const rows = await reg.db.selectFrom('publisher_members').select('publisher_id').where('user_id', '=', userId).execute();
-  return rows.map((r) => r.publisher_id);
+export async function listUserPublishers(reg: Registry, userId: string): Promise<PublisherRow[]> {
+  return reg.db
+    .selectFrom('publishers')
+    .innerJoin('publisher_members', 'publisher_members.publisher_id', 'publishers.id')
+    .selectAll('publishers')
+    .where('publisher_members.user_id', '=', userId)
+    .orderBy('publishers.id')
+    .execute();
 }

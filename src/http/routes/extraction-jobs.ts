@@ -32,7 +32,7 @@ export async function extractionJobRoutes(app: App, reg: Registry) {
     },
     async (req, reply) => {
       const queued = await backfill(reg, req.query.max_node ?? 10);
-      if (queued > 0) reg.onJobQueued('');
+      if (queued > 0) reg.onJobQueued();
       return reply.code(204).send(null);
     },
   );
