@@ -56,10 +56,6 @@ export class ResponseCache {
     this.entries.delete(key);
     this.bytes -= e.body.length;
   }
-
-  get size(): number {
-    return this.entries.size;
-  }
 }
 
 /** The entry for an anonymous GET of `url`, if it was read since the last change. */
@@ -96,7 +92,7 @@ function cacheable(req: FastifyRequest): boolean {
  * An entry is served only while the change feed has not moved since it was read, so a write,
  * here or on another instance, takes effect on the next request; ETags stay those of the bytes.
  */
-export function installResponseCache(app: FastifyInstance, changes: ChangeFeed, cache = new ResponseCache()): ResponseCache {
+export function installResponseCache(app: FastifyInstance, changes: ChangeFeed, cache: ResponseCache): void {
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     if (!changes.trusted || !cacheable(req)) return;
     // Requests that did not come through serveFromCache (inject, or a miss there) are looked up here.
@@ -125,5 +121,4 @@ export function installResponseCache(app: FastifyInstance, changes: ChangeFeed, 
     }
     return payload;
   });
-  return cache;
 }
