@@ -92,7 +92,10 @@ function writePack(dir: string, pack: number): void {
   const r = rng(pack + 1);
   const style = pack % 4;
   mkdirSync(join(dir, 'nodes'), { recursive: true });
-  writeFileSync(join(dir, 'common.py'), `PREFIX = "bench${pack}"\nCOMMON_OPTIONAL = {"seed": ("INT", {"default": 0, "min": 0, "max": 0xffffffffffffffff})}\n`);
+  writeFileSync(
+    join(dir, 'common.py'),
+    `PREFIX = "bench${pack}"\nCOMMON_OPTIONAL = {"seed": ("INT", {"default": 0, "min": 0, "max": 0xffffffffffffffff})}\n`,
+  );
   writeFileSync(join(dir, 'nodes', '__init__.py'), '');
   for (let m = 0; m < MODULES_PER_PACK; m++) writeFileSync(join(dir, 'nodes', `mod${m}.py`), modulePy(r, pack, m, (pack + m) % 3).text);
   let init: string;
@@ -100,15 +103,20 @@ function writePack(dir: string, pack: number): void {
     init = `import importlib, os\nNODE_CLASS_MAPPINGS = {}\nNODE_DISPLAY_NAME_MAPPINGS = {}\nfor f in sorted(os.listdir(os.path.join(os.path.dirname(__file__), "nodes"))):\n    if f.endswith(".py") and not f.startswith("_"):\n        m = importlib.import_module(f".nodes.{f[:-3]}", __name__)\n        NODE_CLASS_MAPPINGS.update(m.NODE_CLASS_MAPPINGS)\n        NODE_DISPLAY_NAME_MAPPINGS.update(m.NODE_DISPLAY_NAME_MAPPINGS)\n`;
   } else {
     const mods = Array.from({ length: MODULES_PER_PACK }, (_, m) => `mod${m}`);
-    init = `from .nodes import ${mods.join(', ')}\n` + (style === 0
-      ? `NODE_CLASS_MAPPINGS = {${mods.map((m) => `**${m}.NODE_CLASS_MAPPINGS`).join(', ')}}\nNODE_DISPLAY_NAME_MAPPINGS = {${mods.map((m) => `**${m}.NODE_DISPLAY_NAME_MAPPINGS`).join(', ')}}\n`
-      : `NODE_CLASS_MAPPINGS = {}\nNODE_DISPLAY_NAME_MAPPINGS = {}\nfor m in [${mods.join(', ')}]:\n    NODE_CLASS_MAPPINGS.update(m.NODE_CLASS_MAPPINGS)\n    NODE_DISPLAY_NAME_MAPPINGS.update(m.NODE_DISPLAY_NAME_MAPPINGS)\n`);
+    init =
+      `from .nodes import ${mods.join(', ')}\n` +
+      (style === 0
+        ? `NODE_CLASS_MAPPINGS = {${mods.map((m) => `**${m}.NODE_CLASS_MAPPINGS`).join(', ')}}\nNODE_DISPLAY_NAME_MAPPINGS = {${mods.map((m) => `**${m}.NODE_DISPLAY_NAME_MAPPINGS`).join(', ')}}\n`
+        : `NODE_CLASS_MAPPINGS = {}\nNODE_DISPLAY_NAME_MAPPINGS = {}\nfor m in [${mods.join(', ')}]:\n    NODE_CLASS_MAPPINGS.update(m.NODE_CLASS_MAPPINGS)\n    NODE_DISPLAY_NAME_MAPPINGS.update(m.NODE_DISPLAY_NAME_MAPPINGS)\n`);
   }
   writeFileSync(join(dir, '__init__.py'), init);
 }
 
 function pyFiles(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.py')).sort().map((f) => join(dir, f));
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.py'))
+    .sort()
+    .map((f) => join(dir, f));
 }
 
 async function main(): Promise<void> {
@@ -160,9 +168,15 @@ async function main(): Promise<void> {
 
     const mb = bytes / 1e6;
     console.log(`corpus: ${PACKS} packs, ${files.length} Python files, ${mb.toFixed(1)} MB, ${nodes} comfy nodes`);
-    console.log(`extraction: ${(extractMs / 1000).toFixed(2)} s  ${(PACKS / (extractMs / 1000)).toFixed(1)} packs/s  ${(mb / (extractMs / 1000)).toFixed(1)} MB/s`);
-    console.log(`parse only: ${(parseMs / 1000).toFixed(2)} s  ${(PACKS / (parseMs / 1000)).toFixed(1)} packs/s  ${(mb / (parseMs / 1000)).toFixed(1)} MB/s`);
-    console.log(`ratio extraction/parse-only: ${(extractMs / parseMs).toFixed(2)}x (target <= 2x), medians of ${ROUNDS} alternating rounds`);
+    console.log(
+      `extraction: ${(extractMs / 1000).toFixed(2)} s  ${(PACKS / (extractMs / 1000)).toFixed(1)} packs/s  ${(mb / (extractMs / 1000)).toFixed(1)} MB/s`,
+    );
+    console.log(
+      `parse only: ${(parseMs / 1000).toFixed(2)} s  ${(PACKS / (parseMs / 1000)).toFixed(1)} packs/s  ${(mb / (parseMs / 1000)).toFixed(1)} MB/s`,
+    );
+    console.log(
+      `ratio extraction/parse-only: ${(extractMs / parseMs).toFixed(2)}x (target <= 2x), medians of ${ROUNDS} alternating rounds`,
+    );
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

@@ -62,15 +62,56 @@ const SERVICE_TOKEN = 'bench-service-token';
 /** Child process: a real server on a fresh SQLite file with ROUNDS + 2 pending versions; prints its port. */
 async function serve(dir: string): Promise<void> {
   const database = await openDatabase({ dataDir: dir });
-  const reg = await createRegistry({ database, store: new LocalArchiveStore(path.join(dir, 'archives')), publicUrl: 'http://127.0.0.1', serviceTokens: [SERVICE_TOKEN] });
+  const reg = await createRegistry({
+    database,
+    store: new LocalArchiveStore(path.join(dir, 'archives')),
+    publicUrl: 'http://127.0.0.1',
+    serviceTokens: [SERVICE_TOKEN],
+  });
   const app = await buildApp(reg, { maxBody: 16 * 1024 * 1024, maxArchive: 1024 * 1024 });
   const t0 = new Date().toISOString();
-  await database.db.insertInto('publishers').values({ id: 'bench', name: 'bench', description: '', website: '', support: '', source_code_repo: '', logo: '', status: 'PublisherStatusActive', created_at: t0 }).execute();
-  await database.db.insertInto('nodes').values(newNodeRow('bench-pack', 'bench', {})).execute();
+  await database.db
+    .insertInto('publishers')
+    .values({
+      id: 'bench',
+      name: 'bench',
+      description: '',
+      website: '',
+      support: '',
+      source_code_repo: '',
+      logo: '',
+      status: 'PublisherStatusActive',
+      created_at: t0,
+    })
+    .execute();
+  await database.db
+    .insertInto('nodes')
+    .values(newNodeRow('bench-pack', 'bench', {}, t0))
+    .execute();
   for (let r = 0; r < ROUNDS + 2; r++) {
     await database.db
       .insertInto('node_versions')
-      .values({ id: `v${r}`, node_id: 'bench-pack', version: `1.0.${r}`, changelog: '', dependencies: '[]', deprecated: 0, status: 'NodeVersionStatusActive', status_reason: '', comfy_node_extract_status: 'pending', comfy_node_extract_reason: '', cloud_build_info: '{}', archive_key: null, archive_size: null, archive_sha256: null, supported_os: '[]', supported_accelerators: '[]', supported_comfyui_version: '', supported_comfyui_frontend_version: '', created_at: t0 })
+      .values({
+        id: `v${r}`,
+        node_id: 'bench-pack',
+        version: `1.0.${r}`,
+        changelog: '',
+        dependencies: '[]',
+        deprecated: 0,
+        status: 'NodeVersionStatusActive',
+        status_reason: '',
+        comfy_node_extract_status: 'pending',
+        comfy_node_extract_reason: '',
+        cloud_build_info: '{}',
+        archive_key: null,
+        archive_size: null,
+        archive_sha256: null,
+        supported_os: '[]',
+        supported_accelerators: '[]',
+        supported_comfyui_version: '',
+        supported_comfyui_frontend_version: '',
+        created_at: t0,
+      })
       .execute();
   }
   await app.listen({ port: 0, host: '127.0.0.1' });
@@ -79,7 +120,9 @@ async function serve(dir: string): Promise<void> {
 
 /** The client runs in this process and the server in a child, as a real extractor and registry do. */
 async function startPoster(dir: string): Promise<{ round(r: number): Promise<number>; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), String(ROUNDS), 'serve', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), String(ROUNDS), 'serve', dir], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const port = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -97,7 +140,10 @@ async function startPoster(dir: string): Promise<{ round(r: number): Promise<num
       const status = await new Promise<number>((resolve, reject) => {
         const req = http.request(
           `http://127.0.0.1:${port}/nodes/bench-pack/versions/1.0.${r}/comfy-nodes`,
-          { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': bodyBytes.length, authorization: `Bearer ${SERVICE_TOKEN}` } },
+          {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'content-length': bodyBytes.length, authorization: `Bearer ${SERVICE_TOKEN}` },
+          },
           (res) => {
             res.resume();
             res.on('end', () => resolve(res.statusCode ?? 0));
@@ -140,7 +186,23 @@ async function startRawInserter(dir: string, checkpoints: boolean): Promise<{ ro
       const t = new Date().toISOString();
       conn.transaction(() => {
         for (const [name, n] of Object.entries(nodes)) {
-          insert.run(`raw${r}`, name, n.category, n.description, n.function, n.input_types, n.return_types, n.return_names, JSON.stringify(n.output_is_list), 0, n.experimental ? 1 : 0, n.display_name, 0, 'ComfyNodePolicyActive', t);
+          insert.run(
+            `raw${r}`,
+            name,
+            n.category,
+            n.description,
+            n.function,
+            n.input_types,
+            n.return_types,
+            n.return_names,
+            JSON.stringify(n.output_is_list),
+            0,
+            n.experimental ? 1 : 0,
+            n.display_name,
+            0,
+            'ComfyNodePolicyActive',
+            t,
+          );
         }
       })();
       return Number(process.hrtime.bigint() - start) / 1e6;
@@ -183,10 +245,16 @@ if (process.argv[3] === 'serve') {
     const raw = median(rawTimes);
     const rawBare = median(rawNoCheckpointTimes);
     const http = median(httpTimes);
-    console.log(`CreateComfyNodes ingest: ${NODES} nodes, ${(body.length / 1e6).toFixed(2)} MB JSON, ${ROUNDS} interleaved rounds (medians)`);
-    console.log(`  raw prepared insert, one SQLite transaction: ${raw.toFixed(1)} ms (SQLite defaults), ${rawBare.toFixed(1)} ms (never checkpointed)`);
+    console.log(
+      `CreateComfyNodes ingest: ${NODES} nodes, ${(body.length / 1e6).toFixed(2)} MB JSON, ${ROUNDS} interleaved rounds (medians)`,
+    );
+    console.log(
+      `  raw prepared insert, one SQLite transaction: ${raw.toFixed(1)} ms (SQLite defaults), ${rawBare.toFixed(1)} ms (never checkpointed)`,
+    );
     console.log(`  HTTP POST through comfyreg (parse, validate, insert, commit): ${http.toFixed(1)} ms`);
-    console.log(`  ratio HTTP / raw: ${(http / raw).toFixed(2)}x (target <= 3x); against the never-checkpointed insert ${(http / rawBare).toFixed(2)}x`);
+    console.log(
+      `  ratio HTTP / raw: ${(http / raw).toFixed(2)}x (target <= 3x); against the never-checkpointed insert ${(http / rawBare).toFixed(2)}x`,
+    );
     console.log(`  node ${process.version}, ${os.cpus().length} cpus`);
   } finally {
     fs.rmSync(root, { recursive: true, force: true });

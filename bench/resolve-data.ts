@@ -38,14 +38,75 @@ function prng(seed: number): () => number {
 }
 
 const WORDS = [
-  'Image', 'Latent', 'Mask', 'Resize', 'Blend', 'Upscale', 'Sampler', 'Prompt', 'Text', 'Show', 'Load', 'Save', 'Model',
-  'Lora', 'Clip', 'Vae', 'Encode', 'Decode', 'Face', 'Detailer', 'Segment', 'Crop', 'Pad', 'Batch', 'Switch', 'Context',
-  'Big', 'Color', 'Match', 'Noise', 'Seed', 'Float', 'Int', 'String', 'Concat', 'Split', 'Merge', 'Tile', 'Depth', 'Pose',
-  'Control', 'Net', 'Apply', 'Scheduler', 'Sigma', 'Audio', 'Video', 'Frame', 'Interpolate', 'Preview', 'Compare',
+  'Image',
+  'Latent',
+  'Mask',
+  'Resize',
+  'Blend',
+  'Upscale',
+  'Sampler',
+  'Prompt',
+  'Text',
+  'Show',
+  'Load',
+  'Save',
+  'Model',
+  'Lora',
+  'Clip',
+  'Vae',
+  'Encode',
+  'Decode',
+  'Face',
+  'Detailer',
+  'Segment',
+  'Crop',
+  'Pad',
+  'Batch',
+  'Switch',
+  'Context',
+  'Big',
+  'Color',
+  'Match',
+  'Noise',
+  'Seed',
+  'Float',
+  'Int',
+  'String',
+  'Concat',
+  'Split',
+  'Merge',
+  'Tile',
+  'Depth',
+  'Pose',
+  'Control',
+  'Net',
+  'Apply',
+  'Scheduler',
+  'Sigma',
+  'Audio',
+  'Video',
+  'Frame',
+  'Interpolate',
+  'Preview',
+  'Compare',
 ];
 /** Names many packs register (`Image Resize`, `Show Text`, …): 150 of them. */
-const SHARED = ['Image Resize', 'Show Text', 'Seed', 'Int', 'Float', 'String', 'Image Blend', 'Mask To Image', 'Text Concatenate', 'Switch']
-  .flatMap((base) => ['', ' Plus', ' Advanced', ' V2', ' (Simple)', ' 2', ' Pro', ' XL', ' Batch', ' List', ' Any', ' Node', ' Mini', ' Lite', ' Ex'].map((s) => base + s));
+const SHARED = [
+  'Image Resize',
+  'Show Text',
+  'Seed',
+  'Int',
+  'Float',
+  'String',
+  'Image Blend',
+  'Mask To Image',
+  'Text Concatenate',
+  'Switch',
+].flatMap((base) =>
+  ['', ' Plus', ' Advanced', ' V2', ' (Simple)', ' 2', ' Pro', ' XL', ' Batch', ' List', ' Any', ' Node', ' Mini', ' Lite', ' Ex'].map(
+    (s) => base + s,
+  ),
+);
 const NON_ASCII = ['Überblendung', 'Größe', 'ノード', 'Ímagen', 'Зерно'];
 const STYLES = [
   (w: string, tag: string) => `${w}${tag.toUpperCase().slice(0, 2)}`,
@@ -80,7 +141,9 @@ export async function generateRegistry(file: string, opts: GenerateOptions): Pro
   const t = '2025-01-01T00:00:00.000Z';
 
   // Long tail: log-normal sizes, scaled so the versions add up to about targetRows.
-  const raw = Array.from({ length: opts.packs }, () => Math.exp(3.6 + 1.0 * Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r())));
+  const raw = Array.from({ length: opts.packs }, () =>
+    Math.exp(3.6 + 1.0 * Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r())),
+  );
   const growth = (v: number) => 0.6 + (0.4 * v) / Math.max(1, opts.versionsPerPack - 1);
   let meanGrowth = 0;
   for (let v = 0; v < opts.versionsPerPack; v++) meanGrowth += growth(v) / opts.versionsPerPack;
@@ -128,20 +191,45 @@ export async function generateRegistry(file: string, opts: GenerateOptions): Pro
             : r() < 0.01
               ? `${NON_ASCII[k % NON_ASCII.length]} ${k}`
               : style(`${WORDS[Math.floor(r() * WORDS.length)]}${WORDS[Math.floor(r() * WORDS.length)]}${k}`, tag);
-        if (!seen.has(word)) names.push(word), seen.add(word);
+        if (!seen.has(word)) (names.push(word), seen.add(word));
       }
-      const versionIds = Array.from({ length: opts.versionsPerPack }, () => `${hex(r, 8)}-${hex(r, 4)}-4${hex(r, 3)}-a${hex(r, 3)}-${hex(r, 12)}`);
+      const versionIds = Array.from(
+        { length: opts.versionsPerPack },
+        () => `${hex(r, 8)}-${hex(r, 4)}-4${hex(r, 3)}-a${hex(r, 3)}-${hex(r, 12)}`,
+      );
       const newest = versionIds[versionIds.length - 1];
       const preempt = r() < 0.02 ? JSON.stringify([SHARED[i % SHARED.length]]) : '[]';
       const ranking = r() < 0.05 ? 1 + Math.floor(r() * 10) : null;
-      insNode.run(nodeId, nodeId, `pub-${i % publishers}`, `Pack ${tag}`, `Nodes for ${tag} workflows`, `https://github.com/example/${nodeId}`, Math.floor(r() ** 3 * 1_000_000), preempt, ranking, newest, newest, t);
+      insNode.run(
+        nodeId,
+        nodeId,
+        `pub-${i % publishers}`,
+        `Pack ${tag}`,
+        `Nodes for ${tag} workflows`,
+        `https://github.com/example/${nodeId}`,
+        Math.floor(r() ** 3 * 1_000_000),
+        preempt,
+        ranking,
+        newest,
+        newest,
+        t,
+      );
       for (let v = 0; v < opts.versionsPerPack; v++) {
         insVersion.run(versionIds[v], nodeId, `1.${v}.0`, t);
         versions++;
         const count = Math.max(1, Math.round(names.length * growth(v)));
         for (let k = 0; k < count; k++) {
           const banned = r() < 0.005;
-          insComfy.run(versionIds[v], names[k], `${tag}/utils`, `${names[k]} from ${tag}`, inputTypes(r), names[k], banned ? 'ComfyNodePolicyBanned' : 'ComfyNodePolicyActive', t);
+          insComfy.run(
+            versionIds[v],
+            names[k],
+            `${tag}/utils`,
+            `${names[k]} from ${tag}`,
+            inputTypes(r),
+            names[k],
+            banned ? 'ComfyNodePolicyBanned' : 'ComfyNodePolicyActive',
+            t,
+          );
           rows++;
           if (v === opts.versionsPerPack - 1 && !banned && k % 7 === i % 7 && (i * 31 + k) % 5 === 0) resolvable.push(names[k]);
         }

@@ -43,7 +43,12 @@ const SELF = fileURLToPath(import.meta.url);
 async function openRegistry(file: string, readCache?: number): Promise<{ database: DatabaseHandle; reg: Registry; app: App }> {
   const dir = path.dirname(file);
   const database = await openDatabase({ url: file, dataDir: dir });
-  const reg = await createRegistry({ database, store: new LocalArchiveStore(path.join(dir, 'archives')), publicUrl: 'http://127.0.0.1', adminToken: 'bench-admin' });
+  const reg = await createRegistry({
+    database,
+    store: new LocalArchiveStore(path.join(dir, 'archives')),
+    publicUrl: 'http://127.0.0.1',
+    adminToken: 'bench-admin',
+  });
   // Request logging off, as an operator running at `warn`; the work per request is otherwise the product's.
   const app = await buildApp(reg, { maxBody: 16 * 1024 * 1024, maxArchive: 1024 * 1024, logger: false, readCache });
   return { database, reg, app };
@@ -139,10 +144,14 @@ async function main(): Promise<void> {
     const smallFile = path.join(dir, 'small', 'comfyreg.sqlite');
     let t0 = Date.now();
     const big: Generated = await generateRegistry(bigFile, { packs: 3000, versionsPerPack: 5, targetRows: 1_000_000, seed: 1 });
-    console.log(`generated ${fmt(big.packs)} packs, ${fmt(big.versions)} versions, ${fmt(big.rows)} comfy-node rows in ${fmt((Date.now() - t0) / 1000, 1)} s`);
+    console.log(
+      `generated ${fmt(big.packs)} packs, ${fmt(big.versions)} versions, ${fmt(big.rows)} comfy-node rows in ${fmt((Date.now() - t0) / 1000, 1)} s`,
+    );
     t0 = Date.now();
     const small: Generated = await generateRegistry(smallFile, { packs: 30, versionsPerPack: 5, targetRows: 10_000, seed: 2 });
-    console.log(`generated ${fmt(small.packs)} packs, ${fmt(small.versions)} versions, ${fmt(small.rows)} comfy-node rows in ${fmt((Date.now() - t0) / 1000, 1)} s`);
+    console.log(
+      `generated ${fmt(small.packs)} packs, ${fmt(small.versions)} versions, ${fmt(small.rows)} comfy-node rows in ${fmt((Date.now() - t0) / 1000, 1)} s`,
+    );
 
     const smallTime = await timeResolver(smallFile, small.resolvable, 2000);
     const bigTime = await timeResolver(bigFile, big.resolvable, 2000);
@@ -174,16 +183,33 @@ async function main(): Promise<void> {
     await stopChild(bare.proc);
 
     const avgBytes = Object.values(responses).reduce((a, r) => a + Buffer.from(r.body, 'base64').length, 0) / paths.length;
-    console.log(`\nGET /comfy-nodes/{name}/node, ${CONNECTIONS} connections, ${DURATION} s, ${paths.length} rotating names, ~${fmt(avgBytes)} B answers`);
-    console.log(`  comfyreg (SQLite, ${fmt(big.rows)} rows): ${fmt(reg.requests.average)} req/s, p50 ${reg.latency.p50} ms, p99 ${reg.latency.p99} ms, non-2xx ${reg.non2xx}, errors ${reg.errors}`);
-    console.log(`  same, answer cache off (--read-cache 0): ${fmt(uncached.requests.average)} req/s, p50 ${uncached.latency.p50} ms, p99 ${uncached.latency.p99} ms (ratio ${fmt(uncached.requests.average / raw.requests.average, 2)})`);
-    console.log(`  bare node:http from memory:        ${fmt(raw.requests.average)} req/s, p50 ${raw.latency.p50} ms, p99 ${raw.latency.p99} ms`);
-    console.log(`  ratio: ${fmt(reg.requests.average / raw.requests.average, 2)} (target ≥ 0.5); p99 ${reg.latency.p99} ms (target < 10 ms)`);
+    console.log(
+      `\nGET /comfy-nodes/{name}/node, ${CONNECTIONS} connections, ${DURATION} s, ${paths.length} rotating names, ~${fmt(avgBytes)} B answers`,
+    );
+    console.log(
+      `  comfyreg (SQLite, ${fmt(big.rows)} rows): ${fmt(reg.requests.average)} req/s, p50 ${reg.latency.p50} ms, p99 ${reg.latency.p99} ms, non-2xx ${reg.non2xx}, errors ${reg.errors}`,
+    );
+    console.log(
+      `  same, answer cache off (--read-cache 0): ${fmt(uncached.requests.average)} req/s, p50 ${uncached.latency.p50} ms, p99 ${uncached.latency.p99} ms (ratio ${fmt(uncached.requests.average / raw.requests.average, 2)})`,
+    );
+    console.log(
+      `  bare node:http from memory:        ${fmt(raw.requests.average)} req/s, p50 ${raw.latency.p50} ms, p99 ${raw.latency.p99} ms`,
+    );
+    console.log(
+      `  ratio: ${fmt(reg.requests.average / raw.requests.average, 2)} (target ≥ 0.5); p99 ${reg.latency.p99} ms (target < 10 ms)`,
+    );
     console.log(`\nresolver, 2,000 sequential calls (mean / p99, µs):`);
-    for (const [rows, t] of [[small.rows, smallTime], [big.rows, bigTime]] as const) {
-      console.log(`  ${fmt(rows).padStart(9)} rows: registry call ${fmt(t.direct.mean)} / ${fmt(t.direct.p99)}, HTTP cache miss ${fmt(t.miss.mean)} / ${fmt(t.miss.p99)}, HTTP cache hit ${fmt(t.hit.mean)} / ${fmt(t.hit.p99)}`);
+    for (const [rows, t] of [
+      [small.rows, smallTime],
+      [big.rows, bigTime],
+    ] as const) {
+      console.log(
+        `  ${fmt(rows).padStart(9)} rows: registry call ${fmt(t.direct.mean)} / ${fmt(t.direct.p99)}, HTTP cache miss ${fmt(t.miss.mean)} / ${fmt(t.miss.p99)}, HTTP cache hit ${fmt(t.hit.mean)} / ${fmt(t.hit.p99)}`,
+      );
     }
-    console.log(`  1M / 10k mean: registry call ${fmt(bigTime.direct.mean / smallTime.direct.mean, 2)}, HTTP miss ${fmt(bigTime.miss.mean / smallTime.miss.mean, 2)}, HTTP hit ${fmt(bigTime.hit.mean / smallTime.hit.mean, 2)}`);
+    console.log(
+      `  1M / 10k mean: registry call ${fmt(bigTime.direct.mean / smallTime.direct.mean, 2)}, HTTP miss ${fmt(bigTime.miss.mean / smallTime.miss.mean, 2)}, HTTP hit ${fmt(bigTime.hit.mean / smallTime.hit.mean, 2)}`,
+    );
     console.log(`\ntotal ${fmt((Date.now() - started) / 1000, 1)} s`);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

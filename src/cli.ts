@@ -1,38 +1,49 @@
-import { ConfigError, loadConfig, settingsHelp } from './config.js';
-import { openDatabase } from './db/database.js';
-import { createRegistry } from './registry/registry.js';
-import { createUser } from './registry/users.js';
-import { LocalArchiveStore } from './storage/local-archive-store.js';
-import { startServer } from './server.js';
+import { ConfigError, commandHelp, parseCommandLine, type Extra } from './settings.js';
+
+/*
+ * The command line. Each command loads only what it needs (`extract` never loads the server,
+ * `--help` loads nothing heavy), so that commands start fast.
+ */
 
 const USAGE = `Usage: comfyreg <command> [options]
 
 Commands:
-  serve [options]                 run the registry (see comfyreg serve --help)
-  extract <folder|zip> [--json]   list the comfy nodes a pack defines, without running it
-  worker --registry URL --token T run an extraction worker against a registry over HTTP
+  serve [options]                   run the registry (see comfyreg serve --help)
+  extract <folder|zip> [--json]     list the comfy nodes a pack defines, without running it
+  worker --registry URL [options]   run an extraction worker against a registry over HTTP
+                                    (its token from COMFYREG_SERVICE_TOKEN)
   user create --name N --email E [--admin]
-                                  create a user and print its token (uses the serve settings)
+                                    create a user and print its token (uses the serve settings)
 `;
 
-function flag(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
+/** Where a command writes: the process's streams, or a test's. */
+export interface Io {
+  out: NodeJS.WritableStream;
+  err: NodeJS.WritableStream;
 }
 
-async function serve(args: string[]): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) {
-    process.stdout.write(`${settingsHelp()}\n`);
+const PROCESS_IO: Io = { out: process.stdout, err: process.stderr };
+
+const USER_EXTRA: Extra = {
+  name: { type: 'string', help: "the user's name" },
+  email: { type: 'string', help: "the user's email" },
+  admin: { type: 'boolean', help: 'make the user an admin' },
+};
+
+async function serve(args: string[], io: Io): Promise<number> {
+  const { config, help } = parseCommandLine('serve', args);
+  if (help) {
+    io.out.write(`${commandHelp('serve', 'comfyreg serve [options]')}\n`);
     return 0;
   }
-  const config = loadConfig(args);
+  const { startServer } = await import('./server.js');
   let server;
   try {
     server = await startServer(config);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== 'EADDRINUSE' && code !== 'EACCES') throw err;
-    process.stderr.write(`comfyreg: cannot listen on ${config.host}:${config.port} (${code}); choose another with --port or PORT\n`);
+    io.err.write(`comfyreg: cannot listen on ${config.host}:${config.port} (${code}); choose another with --port or PORT\n`);
     return 1;
   }
   const stop = async () => {
@@ -44,67 +55,61 @@ async function serve(args: string[]): Promise<number> {
   return -1;
 }
 
-async function user(args: string[]): Promise<number> {
+async function user(args: string[], io: Io): Promise<number> {
   const [sub, ...rest] = args;
-  const name = flag(rest, '--name');
-  const email = flag(rest, '--email');
-  if (sub !== 'create' || !name || !email) {
-    process.stderr.write('usage: comfyreg user create --name N --email E [--admin] [serve options such as --data-dir]\n');
+  const usage = 'comfyreg user create --name N --email E [--admin] [settings such as --data-dir]';
+  const { config, extra, help } = parseCommandLine('user', rest, process.env, USER_EXTRA);
+  if (help) {
+    io.out.write(`${commandHelp('user', usage, USER_EXTRA)}\n`);
+    return 0;
+  }
+  if (sub !== 'create' || typeof extra.name !== 'string' || typeof extra.email !== 'string') {
+    io.err.write(`usage: ${usage}\n`);
     return 2;
   }
-  const serveArgs = rest.filter((a, i) => !['--name', '--email', '--admin'].includes(a) && !['--name', '--email'].includes(rest[i - 1]));
-  const config = loadConfig(serveArgs);
-  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  const { openRegistry } = await import('./setup.js');
+  const { createUser } = await import('./registry/users.js');
+  const opened = await openRegistry(config, { publicUrl: config.publicUrl ?? `http://localhost:${config.port}` });
   try {
-    const reg = await createRegistry({
-      database,
-      store: new LocalArchiveStore(config.dataDir),
-      publicUrl: config.publicUrl,
-    });
-    const { user: u, token } = await createUser(reg, { name, email, isAdmin: rest.includes('--admin') });
-    process.stdout.write(
-      `${JSON.stringify({ user: { id: u.id, name: u.name, email: u.email, isAdmin: u.is_admin === 1 }, token }, null, 2)}\n`,
-    );
+    const { user: u, token } = await createUser(opened.reg, { name: extra.name, email: extra.email, isAdmin: extra.admin === true });
+    io.out.write(`${JSON.stringify({ user: { id: u.id, name: u.name, email: u.email, isAdmin: u.is_admin === 1 }, token }, null, 2)}\n`);
     return 0;
   } finally {
-    await database.close();
+    await opened.close();
   }
 }
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], io: Io = PROCESS_IO): Promise<number> {
   const [command, ...args] = argv;
   try {
     switch (command) {
       case 'serve':
-        return await serve(args);
+        return await serve(args, io);
       case 'user':
-        return await user(args);
+        return await user(args, io);
       case 'extract': {
         const { runExtractCommand } = await import('./extract/cli.js');
-        return await runExtractCommand(args);
+        return await runExtractCommand(args, io.out, io.err);
       }
       case 'worker': {
         const { runWorkerCommand } = await import('./jobs/worker-cli.js');
-        return await runWorkerCommand(args);
+        return await runWorkerCommand(args, io);
       }
       case undefined:
       case '--help':
       case '-h':
       case 'help':
-        process.stdout.write(USAGE);
+        io.out.write(USAGE);
         return command === undefined ? 2 : 0;
       default:
-        process.stderr.write(`unknown command ${command}\n\n${USAGE}`);
+        io.err.write(`unknown command ${command}\n\n${USAGE}`);
         return 2;
     }
   } catch (err) {
     if (err instanceof ConfigError) {
-      process.stderr.write(`comfyreg: ${err.message}\n`);
+      io.err.write(`comfyreg: ${err.message}\n`);
       return 2;
     }
     throw err;
   }
 }
-
-const code = await main(process.argv.slice(2));
-if (code >= 0) process.exitCode = code;

@@ -1,11 +1,10 @@
-import fs from 'node:fs';
-import path from 'node:path';
+import type http from 'node:http';
 import pino from 'pino';
-import type { Config } from './config.js';
-import { openDatabase, type DatabaseHandle } from './db/database.js';
-import { buildApp, type App } from './http/app.js';
-import { createRegistry, ensureGeneratedAdminToken, type Registry } from './registry/registry.js';
-import { LocalArchiveStore } from './storage/local-archive-store.js';
+import type { DatabaseHandle } from './db/database.js';
+import { bindServer, buildApp, type App } from './http/app.js';
+import type { Clock, Registry } from './registry/registry.js';
+import type { Config } from './settings.js';
+import { openRegistry, saveAdminToken } from './setup.js';
 import { LocalJobSource } from './jobs/local-job-source.js';
 import { Worker, workerId } from './jobs/worker.js';
 
@@ -13,40 +12,49 @@ export interface RunningServer {
   app: App;
   reg: Registry;
   database: DatabaseHandle;
+  /** Where this process listens (not necessarily the public URL). */
   url: string;
   close(): Promise<void>;
 }
 
-/** First start without COMFYREG_ADMIN_TOKEN: generate one, keep it (0600) and say it once. */
-async function bootstrapAdminToken(reg: Registry, config: Config, log: pino.Logger): Promise<void> {
-  if (config.adminToken) return;
-  const token = await ensureGeneratedAdminToken(reg);
-  if (!token) return;
-  const file = path.join(config.dataDir, 'admin-token');
-  fs.mkdirSync(config.dataDir, { recursive: true });
-  fs.writeFileSync(file, `${token}\n`, { mode: 0o600 });
-  fs.chmodSync(file, 0o600);
-  process.stderr.write(`\ncomfyreg: generated an admin token (also saved to ${file}, mode 0600):\n\n  ${token}\n\n`);
-  log.info({ file }, 'generated admin token');
+export interface ServerOptions {
+  clock?: Clock;
 }
 
-export async function startServer(config: Config): Promise<RunningServer> {
+function closeServer(server: http.Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
+}
+
+/** `comfyreg serve`: bind, set up the registry with the URL it is reached at, then answer. */
+export async function startServer(config: Config, opts: ServerOptions = {}): Promise<RunningServer> {
   const log = pino({
     level: config.logLevel,
     redact: { paths: ['req.headers.authorization', 'personal_access_token', 'token'], remove: true },
   });
-  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
-  const store = new LocalArchiveStore(path.join(config.dataDir, 'archives'));
-  const reg = await createRegistry({
-    database,
-    store,
-    publicUrl: config.publicUrl,
-    review: config.review,
-    adminToken: config.adminToken,
-    serviceTokens: config.serviceTokens,
-  });
-  await bootstrapAdminToken(reg, config, log);
+  const { server, port } = await bindServer(config.port, config.host);
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  let opened;
+  try {
+    opened = await openRegistry(config, {
+      publicUrl: config.publicUrl ?? `http://localhost:${port}`,
+      clock: opts.clock,
+      generateAdminToken: true,
+    });
+  } catch (err) {
+    await closeServer(server);
+    throw err;
+  }
+  const { reg, database, generatedAdminToken } = opened;
+  if (generatedAdminToken) {
+    const file = saveAdminToken(config, generatedAdminToken);
+    process.stderr.write(`\ncomfyreg: generated an admin token (also saved to ${file}, mode 0600):\n\n  ${generatedAdminToken}\n\n`);
+    log.info({ file }, 'generated admin token');
+  }
   const app = await buildApp(reg, {
+    server,
     maxBody: config.maxBody,
     maxArchive: config.maxArchive,
     readCache: config.readCache,
@@ -58,30 +66,25 @@ export async function startServer(config: Config): Promise<RunningServer> {
       },
     },
   });
-  try {
-    await app.listen({ port: config.port, host: config.host });
-  } catch (err) {
-    await app.close();
-    await database.close();
-    throw err;
-  }
-  const worker = config.worker ? new Worker({ source: new LocalJobSource(reg, workerId(), 300), log: log.child({ component: 'worker' }) }) : null;
+  await app.ready();
+  const worker = config.worker
+    ? new Worker({ source: new LocalJobSource(reg, workerId(), config.leaseSeconds), log: log.child({ component: 'worker' }) })
+    : null;
   if (worker) {
-    reg.onJobQueued = () => worker.nudge();
-    worker.start();
+    reg.events.on('jobQueued', () => worker.nudge());
+    void worker.start();
   }
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  log.info({ database: database.describe, url: `http://${config.host}:${port}`, publicUrl: config.publicUrl }, 'comfyreg listening');
+  log.info({ database: database.describe, url, publicUrl: reg.publicUrl }, 'comfyreg listening');
   return {
     app,
     reg,
     database,
-    url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
+    url,
     close: async () => {
       await worker?.stop();
+      await closeServer(server);
       await app.close();
-      await database.close();
+      await opened.close();
     },
   };
 }

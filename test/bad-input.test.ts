@@ -1,7 +1,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { BACKENDS, snapshot, startRegistry, type TestRegistry } from './helpers/registry.js';
+import { snapshot, startRegistry, type TestRegistry, forEachBackend } from './helpers/registry.js';
 import { comfyNode, json, postComfyNodes, publish, world } from './helpers/flow.js';
 
 const valid = () => ({ success: true, nodes: { Good: comfyNode() } });
@@ -87,91 +87,96 @@ const faults = fc.oneof(
     }),
 );
 
-for (const backend of BACKENDS) {
-  describe(`bad input (${backend.name})`, { skip: backend.skip }, () => {
-    let t: TestRegistry;
-    before(async () => {
-      t = await startRegistry(backend.name);
-      const w = await world(t);
-      await publish(t, w, 'target', '1.0.0');
-    });
-    after(async () => t?.close());
+forEachBackend('bad input', (backend) => {
+  let t: TestRegistry;
+  before(async () => {
+    t = await startRegistry(backend);
+    const w = await world(t);
+    await publish(t, w, 'target', '1.0.0');
+  });
+  after(async () => t?.close());
 
-    for (const [name, body] of BAD_BODIES) {
-      it(`answers 400 and writes nothing for: ${name}`, async () => {
-        const before = await snapshot(t);
-        const res = await postComfyNodes(t, 'target', '1.0.0', body);
-        assert.equal(res.status, 400, JSON.stringify(res.body));
-        assert.equal(typeof res.body.error, 'string');
-        assert.equal(typeof res.body.message, 'string');
-        assert.equal(await snapshot(t), before);
-      });
-    }
-
-    it('finds no 5xx and no change in the database across a few hundred generated malformed bodies', async () => {
+  for (const [name, body] of BAD_BODIES) {
+    it(`answers 400 and writes nothing for: ${name}`, async () => {
       const before = await snapshot(t);
-      await fc.assert(
-        fc.asyncProperty(faults, async (fault) => {
-          const res = await postComfyNodes(t, 'target', '1.0.0', fault(valid()));
-          assert.equal(res.status, 400, JSON.stringify(res.body));
-          assert.ok(res.body.error && typeof res.body.message === 'string');
-        }),
-        { numRuns: 250 },
-      );
+      const res = await postComfyNodes(t, 'target', '1.0.0', body);
+      assert.equal(res.status, 400, JSON.stringify(res.body));
+      assert.equal(typeof res.body.error, 'string');
+      assert.equal(typeof res.body.message, 'string');
       assert.equal(await snapshot(t), before);
     });
+  }
 
-    it('never answers 5xx to arbitrary JSON, and leaves the database alone whenever it refuses', async () => {
-      await fc.assert(
-        fc.asyncProperty(
-          fc.oneof(fc.jsonValue(), fc.record({ nodes: fc.dictionary(fc.string(), fc.jsonValue()) }), fc.string()),
-          async (body) => {
-            const before = await snapshot(t);
-            const res = await postComfyNodes(t, 'target', '1.0.0', typeof body === 'string' ? body : JSON.stringify(body));
-            assert.ok(res.status < 500, `${res.status} for ${JSON.stringify(body)}`);
-            if (res.status >= 400) assert.equal(await snapshot(t), before);
-            else await json(t, 'DELETE', '/nodes/target/versions/1.0.0/comfy-nodes', undefined, t.serviceToken);
-          },
-        ),
-        { numRuns: 100 },
-      );
-    });
-
-    it('answers unknown routes and methods with an ErrorResponse', async () => {
-      for (const [method, url] of [
-        ['GET', '/no/such/route'],
-        ['PATCH', '/nodes'],
-        ['DELETE', '/nodes'],
-        ['POST', '/comfy-nodes/x/y/z'],
-      ]) {
-        const res = await json(t, method, url);
-        assert.equal(res.status, 404, `${method} ${url}`);
-        assert.equal(res.body.error, 'ROUTE_NOT_FOUND');
-        assert.equal(typeof res.body.message, 'string');
-      }
-    });
-
-    it('answers malformed URLs and absurd paging in the contract shape, never 5xx', async () => {
-      for (const url of ['/nodes/%E0%A4%A', '/nodes/%', '/nodes/target/versions/%ZZ', '/nodes/%00', '/comfy-nodes/a%00b/node', '/nodes?node_id=%00']) {
-        const res = await json(t, 'GET', url);
-        assert.equal(res.status, 400, url);
-        assert.deepEqual(Object.keys(res.body).sort(), ['error', 'message']);
-      }
-      const huge = await json(t, 'GET', '/nodes?page=99999999999999999999&limit=99999999999');
-      assert.equal(huge.status, 200);
-      assert.deepEqual(huge.body.nodes, []);
-      assert.equal(huge.body.limit, 100);
-    });
-
-    it('refuses bad bodies on the other write routes with 400', async () => {
-      const { token } = (await json(t, 'POST', '/admin/users', { name: 'bad', email: 'bad@example.com' }, t.adminToken)).body;
-      assert.equal((await json(t, 'POST', '/publishers', { id: 'Bad Id!' }, token)).status, 400);
-      assert.equal((await json(t, 'POST', '/publishers', '{"id":', token)).status, 400);
-      assert.equal((await json(t, 'POST', '/admin/users', { name: 'x', email: 'not-an-email' }, t.adminToken)).status, 400);
-      assert.equal((await json(t, 'POST', '/admin/users', { name: 'x' }, t.adminToken)).status, 400);
-      assert.equal((await json(t, 'POST', '/publishers/acme/nodes/target/versions', { personal_access_token: 5 })).status, 400);
-      const tooLong = await json(t, 'GET', `/nodes/${'x'.repeat(300)}`);
-      assert.equal(tooLong.status, 400);
-    });
+  it('finds no 5xx and no change in the database across a few hundred generated malformed bodies', async () => {
+    const before = await snapshot(t);
+    await fc.assert(
+      fc.asyncProperty(faults, async (fault) => {
+        const res = await postComfyNodes(t, 'target', '1.0.0', fault(valid()));
+        assert.equal(res.status, 400, JSON.stringify(res.body));
+        assert.ok(res.body.error && typeof res.body.message === 'string');
+      }),
+      { numRuns: 250 },
+    );
+    assert.equal(await snapshot(t), before);
   });
-}
+
+  it('never answers 5xx to arbitrary JSON, and leaves the database alone whenever it refuses', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(fc.jsonValue(), fc.record({ nodes: fc.dictionary(fc.string(), fc.jsonValue()) }), fc.string()),
+        async (body) => {
+          const before = await snapshot(t);
+          const res = await postComfyNodes(t, 'target', '1.0.0', typeof body === 'string' ? body : JSON.stringify(body));
+          assert.ok(res.status < 500, `${res.status} for ${JSON.stringify(body)}`);
+          if (res.status >= 400) assert.equal(await snapshot(t), before);
+          else await json(t, 'DELETE', '/nodes/target/versions/1.0.0/comfy-nodes', undefined, t.serviceToken);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it('answers unknown routes and methods with an ErrorResponse', async () => {
+    for (const [method, url] of [
+      ['GET', '/no/such/route'],
+      ['PATCH', '/nodes'],
+      ['DELETE', '/nodes'],
+      ['POST', '/comfy-nodes/x/y/z'],
+    ]) {
+      const res = await json(t, method, url);
+      assert.equal(res.status, 404, `${method} ${url}`);
+      assert.equal(res.body.error, 'ROUTE_NOT_FOUND');
+      assert.equal(typeof res.body.message, 'string');
+    }
+  });
+
+  it('answers malformed URLs and absurd paging in the contract shape, never 5xx', async () => {
+    for (const url of [
+      '/nodes/%E0%A4%A',
+      '/nodes/%',
+      '/nodes/target/versions/%ZZ',
+      '/nodes/%00',
+      '/comfy-nodes/a%00b/node',
+      '/nodes?node_id=%00',
+    ]) {
+      const res = await json(t, 'GET', url);
+      assert.equal(res.status, 400, url);
+      assert.deepEqual(Object.keys(res.body).sort(), ['error', 'message']);
+    }
+    const huge = await json(t, 'GET', '/nodes?page=99999999999999999999&limit=99999999999');
+    assert.equal(huge.status, 200);
+    assert.deepEqual(huge.body.nodes, []);
+    assert.equal(huge.body.limit, 100);
+  });
+
+  it('refuses bad bodies on the other write routes with 400', async () => {
+    const { token } = (await json(t, 'POST', '/admin/users', { name: 'bad', email: 'bad@example.com' }, t.adminToken)).body;
+    assert.equal((await json(t, 'POST', '/publishers', { id: 'Bad Id!' }, token)).status, 400);
+    assert.equal((await json(t, 'POST', '/publishers', '{"id":', token)).status, 400);
+    assert.equal((await json(t, 'POST', '/admin/users', { name: 'x', email: 'not-an-email' }, t.adminToken)).status, 400);
+    assert.equal((await json(t, 'POST', '/admin/users', { name: 'x' }, t.adminToken)).status, 400);
+    assert.equal((await json(t, 'POST', '/publishers/acme/nodes/target/versions', { personal_access_token: 5 })).status, 400);
+    const tooLong = await json(t, 'GET', `/nodes/${'x'.repeat(300)}`);
+    assert.equal(tooLong.status, 400);
+  });
+});

@@ -7,112 +7,122 @@ import { buildApp } from '../src/http/app.js';
 import { createRegistry } from '../src/registry/registry.js';
 import { createComfyNodes } from '../src/registry/comfy-node-ingest.js';
 import { LocalArchiveStore } from '../src/storage/local-archive-store.js';
-import { BACKENDS, PG_SKIP, PG_URL, startRegistry, type TestRegistry } from './helpers/registry.js';
+import { PG_URL, forEachBackend, postgresOnly, startRegistry, whenChanged, type TestRegistry } from './helpers/registry.js';
 import { comfyNode, publish, world } from './helpers/flow.js';
 import { extracted, publisher, setPolicy } from './helpers/comfy-packs.js';
 
 const get = async (base: string, p: string, headers: Record<string, string> = {}) => {
   const res = await fetch(base + p, { headers });
   const text = await res.text();
-  return { status: res.status, etag: res.headers.get('etag'), body: text ? JSON.parse(text) : undefined, cors: res.headers.get('access-control-allow-origin') };
+  return {
+    status: res.status,
+    etag: res.headers.get('etag'),
+    body: text ? JSON.parse(text) : undefined,
+    cors: res.headers.get('access-control-allow-origin'),
+  };
 };
 
-async function waitFor(what: string, fn: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await fn())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-for (const backend of BACKENDS) {
-  describe(`answer cache over real HTTP (${backend.name})`, { skip: backend.skip }, () => {
-    let t: TestRegistry;
-    let base: string;
-    before(async () => {
-      t = await startRegistry(backend.name);
-      base = await t.listen();
-      const w = await publisher(t, 'cache-pub');
-      await extracted(t, w, 'cache-pack', '1.0.0', ['CachedNode', 'OtherNode']);
-    });
-    after(async () => t?.close());
-
-    it('answers a repeated anonymous GET from memory, with the same bytes, ETag and CORS header', async () => {
-      const first = await get(base, '/comfy-nodes/CachedNode/node');
-      const hits = t.app.readCache!.hits;
-      const second = await get(base, '/comfy-nodes/CachedNode/node');
-      assert.equal(t.app.readCache!.hits, hits + 1, 'the second request was a cache hit');
-      assert.deepEqual(second, first);
-      assert.equal(second.cors, '*');
-      const notModified = await fetch(`${base}/comfy-nodes/CachedNode/node`, { headers: { 'if-none-match': first.etag! } });
-      assert.equal(notModified.status, 304);
-      assert.equal(notModified.headers.get('etag'), first.etag);
-      assert.equal(await notModified.text(), '');
-    });
-
-    it('serves a write through the API on the very next request: a ban hides the node at once', async () => {
-      assert.equal((await get(base, '/comfy-nodes/OtherNode/node')).status, 200);
-      assert.equal((await get(base, '/comfy-nodes/OtherNode/node')).status, 200);
-      await setPolicy(t, 'cache-pack', '1.0.0', 'OtherNode', 'ComfyNodePolicyBanned');
-      assert.equal((await get(base, '/comfy-nodes/OtherNode/node')).status, 404);
-      await setPolicy(t, 'cache-pack', '1.0.0', 'OtherNode', 'ComfyNodePolicyActive');
-      assert.equal((await get(base, '/comfy-nodes/OtherNode/node')).status, 200);
-    });
-
-    it('sees writes that bypass HTTP (the in-process worker) and a download count from /install', async () => {
-      const miss = await get(base, '/comfy-nodes/LateNode/node');
-      assert.equal(miss.status, 404);
-      assert.equal((await get(base, '/comfy-nodes/LateNode/node')).status, 404, 'a 404 is cached too');
-      const w = await world(t, 'late-pub', 'late-user');
-      await publish(t, w, 'late-pack', '1.0.0', 'late-pub');
-      await createComfyNodes(t.reg, { kind: 'service' }, 'late-pack', '1.0.0', { nodes: { LateNode: comfyNode() } });
-      assert.equal((await get(base, '/comfy-nodes/LateNode/node')).body.id, 'late-pack');
-
-      const before = (await get(base, '/nodes/late-pack')).body.downloads;
-      assert.equal((await get(base, '/nodes/late-pack/install')).status, 200);
-      assert.equal((await get(base, '/nodes/late-pack')).body.downloads, before + 1);
-    });
-
-    it('never answers an authorised request from the cache: admins still see banned nodes', async () => {
-      await setPolicy(t, 'cache-pack', '1.0.0', 'CachedNode', 'ComfyNodePolicyBanned');
-      const anon = await get(base, '/nodes/cache-pack/versions/1.0.0/comfy-nodes/CachedNode');
-      assert.equal(anon.status, 404);
-      const admin = await get(base, '/nodes/cache-pack/versions/1.0.0/comfy-nodes/CachedNode', { authorization: `Bearer ${t.adminToken}` });
-      assert.equal(admin.status, 200);
-      assert.equal(admin.body.policy, 'ComfyNodePolicyBanned');
-      assert.equal((await get(base, '/nodes/cache-pack/versions/1.0.0/comfy-nodes/CachedNode')).status, 404, 'and the admin answer was not cached for others');
-    });
+forEachBackend('answer cache over real HTTP', (backend) => {
+  let t: TestRegistry;
+  let base: string;
+  before(async () => {
+    t = await startRegistry(backend);
+    base = await t.listen();
+    const w = await publisher(t, 'cache-pub');
+    await extracted(t, w, 'cache-pack', '1.0.0', ['CachedNode', 'OtherNode']);
   });
-}
+  after(async () => t?.close());
 
-describe('answer cache across PostgreSQL instances', { skip: PG_SKIP }, () => {
+  it('answers a repeated anonymous GET from memory, with the same bytes, ETag and CORS header', async () => {
+    const first = await get(base, '/comfy-nodes/CachedNode/node');
+    const hits = t.app.readCache!.hits;
+    const second = await get(base, '/comfy-nodes/CachedNode/node');
+    assert.equal(t.app.readCache!.hits, hits + 1, 'the second request was a cache hit');
+    assert.deepEqual(second, first);
+    assert.equal(second.cors, '*');
+    const notModified = await fetch(`${base}/comfy-nodes/CachedNode/node`, { headers: { 'if-none-match': first.etag! } });
+    assert.equal(notModified.status, 304);
+    assert.equal(notModified.headers.get('etag'), first.etag);
+    assert.equal(await notModified.text(), '');
+  });
+
+  it('serves a write through the API on the very next request: a ban hides the node at once', async () => {
+    assert.equal((await get(base, '/comfy-nodes/OtherNode/node')).status, 200);
+    assert.equal((await get(base, '/comfy-nodes/OtherNode/node')).status, 200);
+    await setPolicy(t, 'cache-pack', '1.0.0', 'OtherNode', 'ComfyNodePolicyBanned');
+    assert.equal((await get(base, '/comfy-nodes/OtherNode/node')).status, 404);
+    await setPolicy(t, 'cache-pack', '1.0.0', 'OtherNode', 'ComfyNodePolicyActive');
+    assert.equal((await get(base, '/comfy-nodes/OtherNode/node')).status, 200);
+  });
+
+  it('sees writes that bypass HTTP (the in-process worker) and a download count from /install', async () => {
+    const miss = await get(base, '/comfy-nodes/LateNode/node');
+    assert.equal(miss.status, 404);
+    assert.equal((await get(base, '/comfy-nodes/LateNode/node')).status, 404, 'a 404 is cached too');
+    const w = await world(t, 'late-pub', 'late-user');
+    await publish(t, w, 'late-pack', '1.0.0', 'late-pub');
+    await createComfyNodes(t.reg, 'late-pack', '1.0.0', { nodes: { LateNode: comfyNode() } });
+    assert.equal((await get(base, '/comfy-nodes/LateNode/node')).body.id, 'late-pack');
+
+    const before = (await get(base, '/nodes/late-pack')).body.downloads;
+    assert.equal((await get(base, '/nodes/late-pack/install')).status, 200);
+    assert.equal((await get(base, '/nodes/late-pack')).body.downloads, before + 1);
+  });
+
+  it('never answers an authorised request from the cache: admins still see banned nodes', async () => {
+    await setPolicy(t, 'cache-pack', '1.0.0', 'CachedNode', 'ComfyNodePolicyBanned');
+    const anon = await get(base, '/nodes/cache-pack/versions/1.0.0/comfy-nodes/CachedNode');
+    assert.equal(anon.status, 404);
+    const admin = await get(base, '/nodes/cache-pack/versions/1.0.0/comfy-nodes/CachedNode', { authorization: `Bearer ${t.adminToken}` });
+    assert.equal(admin.status, 200);
+    assert.equal(admin.body.policy, 'ComfyNodePolicyBanned');
+    assert.equal(
+      (await get(base, '/nodes/cache-pack/versions/1.0.0/comfy-nodes/CachedNode')).status,
+      404,
+      'and the admin answer was not cached for others',
+    );
+  });
+});
+
+postgresOnly('answer cache across PostgreSQL instances', () => {
   it('moves every instance when one of them writes', async () => {
     const a = await startRegistry('postgres');
     const schema = (a.database.describe.match(/schema (\w+)/) ?? [])[1];
     const database = await openDatabase({ url: PG_URL, dataDir: a.dataDir, schema });
-    const reg = await createRegistry({ database, store: new LocalArchiveStore(path.join(a.dataDir, 'archives')), publicUrl: 'http://b', adminToken: 'b-admin' });
+    const reg = await createRegistry({
+      database,
+      store: new LocalArchiveStore(path.join(a.dataDir, 'archives')),
+      publicUrl: 'http://b',
+      adminToken: 'b-admin',
+    });
     const b = await buildApp(reg, { maxBody: 1 << 20, maxArchive: 1 << 20 });
     try {
       await b.listen({ port: 0, host: '127.0.0.1' });
       const baseB = `http://127.0.0.1:${(b.server.address() as { port: number }).port}`;
       const w = await publisher(a, 'multi-pub');
       await extracted(a, w, 'multi-pack', '1.0.0', ['MultiNode']);
-      await waitFor('instance B to see the pack', async () => (await get(baseB, '/comfy-nodes/MultiNode/node')).status === 200);
+      await whenChanged(reg, 'instance B to see the pack', async () => (await get(baseB, '/comfy-nodes/MultiNode/node')).status === 200);
       assert.equal((await get(baseB, '/comfy-nodes/MultiNode/node')).status, 200);
       const hits = b.readCache!.hits;
       assert.equal((await get(baseB, '/comfy-nodes/MultiNode/node')).status, 200);
       assert.equal(b.readCache!.hits, hits + 1, 'instance B answers from its cache');
       await setPolicy(a, 'multi-pack', '1.0.0', 'MultiNode', 'ComfyNodePolicyBanned');
-      await waitFor('the ban to reach instance B', async () => (await get(baseB, '/comfy-nodes/MultiNode/node')).status === 404);
+      await whenChanged(reg, 'the ban to reach instance B', async () => (await get(baseB, '/comfy-nodes/MultiNode/node')).status === 404);
 
       // Lose every listening connection: while they are down, B must not serve what it cached.
       await setPolicy(a, 'multi-pack', '1.0.0', 'MultiNode', 'ComfyNodePolicyActive');
-      await waitFor('the unban to reach instance B', async () => (await get(baseB, '/comfy-nodes/MultiNode/node')).status === 200);
+      await whenChanged(reg, 'the unban to reach instance B', async () => (await get(baseB, '/comfy-nodes/MultiNode/node')).status === 200);
       await get(baseB, '/comfy-nodes/MultiNode/node');
-      await sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'LISTEN comfyreg_changes' AND pid <> pg_backend_pid()`.execute(a.database.db);
+      await sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'LISTEN comfyreg_changes' AND pid <> pg_backend_pid()`.execute(
+        a.database.db,
+      );
       await setPolicy(a, 'multi-pack', '1.0.0', 'MultiNode', 'ComfyNodePolicyBanned');
-      await waitFor('the ban to reach B after it reconnects', async () => (await get(baseB, '/comfy-nodes/MultiNode/node')).status === 404);
-      await waitFor('B to listen again', async () => reg.changes.trusted);
+      await whenChanged(
+        reg,
+        'the ban to reach B after it reconnects',
+        async () => (await get(baseB, '/comfy-nodes/MultiNode/node')).status === 404,
+      );
+      await whenChanged(reg, 'B to listen again', async () => reg.changes.trusted);
     } finally {
       await b.close();
       await database.close();

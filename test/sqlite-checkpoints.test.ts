@@ -16,14 +16,26 @@ describe('SQLite write-ahead log', () => {
       for (let i = 0; i < 24; i++) {
         await database.db
           .insertInto('publishers')
-          .values({ id: `p${i}`, name: 'p', description: big, website: '', support: '', source_code_repo: '', logo: '', status: 'PublisherStatusActive', created_at: '' })
+          .values({
+            id: `p${i}`,
+            name: 'p',
+            description: big,
+            website: '',
+            support: '',
+            source_code_repo: '',
+            logo: '',
+            status: 'PublisherStatusActive',
+            created_at: '',
+          })
           .execute();
-        await new Promise((r) => setTimeout(r, 40));
+        await database.settled();
         largest = Math.max(largest, fs.statSync(wal).size);
       }
       // 24 MiB went through the log; without checkpoints it would hold all of it.
       assert.ok(largest < 12 * 1024 * 1024, `the log grew to ${largest} bytes`);
-      const { rows } = await import('kysely').then(({ sql }) => sql<{ wal_autocheckpoint: number }>`PRAGMA wal_autocheckpoint`.execute(database.db));
+      const { rows } = await import('kysely').then(({ sql }) =>
+        sql<{ wal_autocheckpoint: number }>`PRAGMA wal_autocheckpoint`.execute(database.db),
+      );
       assert.equal(rows[0].wal_autocheckpoint, 0, 'SQLite does not checkpoint inside commits');
     } finally {
       await database.close();

@@ -42,7 +42,11 @@ describe('extraction thread', () => {
     const again = new ThreadExtractor();
     try {
       const results = await Promise.all([again.extract(await pack()), again.extract(await pack())]);
-      assert.deepEqual(results.map((r) => r.body.success), [true, true], 'queued extractions each get an answer');
+      assert.deepEqual(
+        results.map((r) => r.body.success),
+        [true, true],
+        'queued extractions each get an answer',
+      );
     } finally {
       await again.close();
     }

@@ -27,6 +27,11 @@ export class ChangeFeed {
   onChange(listener: () => void): void {
     this.listeners.push(listener);
   }
+
+  offChange(listener: () => void): void {
+    const i = this.listeners.indexOf(listener);
+    if (i >= 0) this.listeners.splice(i, 1);
+  }
 }
 
 function writtenTable(node: RootOperationNode): string | undefined {
@@ -64,31 +69,43 @@ export class ChangeFeedPlugin implements KyselyPlugin {
  * instance LISTENs, so a write anywhere moves every instance's feed. While the listener is down
  * the feed is not trusted and caches stand aside.
  */
-export async function listenForChanges(url: string, schema: string | undefined, feed: ChangeFeed): Promise<() => Promise<void>> {
+export async function listenForChanges(
+  url: string,
+  schema: string | undefined,
+  feed: ChangeFeed,
+  onError: (err: unknown, context: string) => void,
+): Promise<() => Promise<void>> {
   let client: pg.Client | null = null;
   let closed = false;
   let retry: NodeJS.Timeout | null = null;
-  const reconnectLater = () => {
-    if (!closed) retry = setTimeout(() => void connect().catch(reconnectLater), 1000);
+  let failing = false;
+  // Ending a client that already broke fails too; that second error says nothing new.
+  const discard = (c: pg.Client) => void c.end().catch(() => undefined);
+  const reconnectLater = (err: unknown) => {
+    if (closed) return;
+    if (!failing) onError(err, 'the PostgreSQL change listener failed; answer caches stand aside until it reconnects');
+    failing = true;
+    retry = setTimeout(() => void connect().catch(reconnectLater), 1000);
   };
   const connect = async () => {
     const c = new pg.Client({ connectionString: url, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
     c.on('notification', () => feed.bump());
-    c.on('error', () => {
+    c.on('error', (err) => {
       feed.trusted = false;
       feed.bump();
-      void c.end().catch(() => {});
-      reconnectLater();
+      discard(c);
+      reconnectLater(err);
     });
     try {
       await c.connect();
       await c.query(`LISTEN ${CHANGE_CHANNEL}`);
     } catch (err) {
       c.removeAllListeners('error');
-      void c.end().catch(() => {});
+      discard(c);
       throw err;
     }
     client = c;
+    failing = false;
     feed.bump();
     feed.trusted = true;
   };
@@ -98,6 +115,6 @@ export async function listenForChanges(url: string, schema: string | undefined, 
     closed = true;
     if (retry) clearTimeout(retry);
     feed.trusted = false;
-    await client?.end().catch(() => {});
+    await client?.end().catch((err: unknown) => onError(err, 'closing the PostgreSQL change listener'));
   };
 }

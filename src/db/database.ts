@@ -17,6 +17,8 @@ export interface DatabaseHandle {
   describe: string;
   /** Moves on every write to a table that public reads show, here or (PostgreSQL) elsewhere. */
   changes: ChangeFeed;
+  /** Resolves once background upkeep (SQLite's log checkpoint) has caught up with the writes so far. */
+  settled(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -28,7 +30,12 @@ export interface DatabaseOptions {
   schema?: string;
   /** Tests only: drop that schema on close. */
   dropSchemaOnClose?: boolean;
+  /** Where faults of background work go (a checkpoint that failed, a lost change listener). */
+  onError?: (err: unknown, context: string) => void;
 }
+
+const logToStderr = (err: unknown, context: string) =>
+  process.stderr.write(`comfyreg: ${context}: ${err instanceof Error ? err.message : String(err)}\n`);
 
 // PostgreSQL returns bigint (COUNT(*), SUM) as strings by default; our counts fit in a double.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -40,11 +47,14 @@ export function isPostgresUrl(url: string | undefined): boolean {
 export async function openDatabase(opts: DatabaseOptions): Promise<DatabaseHandle> {
   const changes = new ChangeFeed();
   const postgres = isPostgresUrl(opts.url);
-  const handle = postgres ? await openPostgres(opts.url!, changes, opts.schema, opts.dropSchemaOnClose) : openSqlite(opts, changes);
+  const onError = opts.onError ?? logToStderr;
+  const handle = postgres
+    ? await openPostgres(opts.url!, changes, opts.schema, opts.dropSchemaOnClose)
+    : openSqlite(opts, changes, onError);
   try {
     await migrateToLatest(handle.db, postgres ? opts.schema : undefined);
     if (postgres) {
-      const stop = await listenForChanges(opts.url!, opts.schema, changes);
+      const stop = await listenForChanges(opts.url!, opts.schema, changes, onError);
       const close = handle.close;
       handle.close = async () => {
         await stop();
@@ -65,7 +75,7 @@ function sqliteFile(opts: DatabaseOptions): string {
   return url.replace(/^sqlite:(\/\/)?/i, '');
 }
 
-function openSqlite(opts: DatabaseOptions, changes: ChangeFeed): DatabaseHandle {
+function openSqlite(opts: DatabaseOptions, changes: ChangeFeed, onError: (err: unknown, context: string) => void): DatabaseHandle {
   const file = sqliteFile(opts);
   if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const conn = new SQLite(file);
@@ -74,15 +84,19 @@ function openSqlite(opts: DatabaseOptions, changes: ChangeFeed): DatabaseHandle 
   conn.pragma('busy_timeout = 5000');
   conn.pragma('synchronous = NORMAL');
   if (file !== ':memory:') conn.pragma('wal_autocheckpoint = 0');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(conn) }), plugins: [new ChangeFeedPlugin(changes)] });
-  if (file === ':memory:') return { db, dialect: 'sqlite', describe: 'sqlite :memory:', changes, close: () => db.destroy() };
-  const checkpoints = startCheckpoints(db, `${file}-wal`);
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: withStatementCache(conn) }),
+    plugins: [new ChangeFeedPlugin(changes)],
+  });
+  if (file === ':memory:')
+    return { db, dialect: 'sqlite', describe: 'sqlite :memory:', changes, settled: async () => {}, close: () => db.destroy() };
+  const checkpoints = startCheckpoints(db, `${file}-wal`, (err) => onError(err, 'SQLite checkpoint'));
   changes.onChange(checkpoints.written);
   const close = async () => {
     checkpoints.stop();
     await db.destroy();
   };
-  return { db, dialect: 'sqlite', describe: `sqlite ${file}`, changes, close };
+  return { db, dialect: 'sqlite', describe: `sqlite ${file}`, changes, settled: checkpoints.settled, close };
 }
 
 /*
@@ -131,13 +145,20 @@ async function openPostgres(url: string, changes: ChangeFeed, schema?: string, d
     dialect: 'postgres',
     describe: `postgres ${where.host}${where.pathname}${schema ? ` (schema ${schema})` : ''}`,
     changes,
+    settled: async () => {},
     close: async () => {
       if (schema && dropSchema)
         await sql
           .raw(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
           .execute(db)
-          .catch(() => {});
+          .catch((err) => process.stderr.write(`comfyreg: could not drop test schema ${schema}: ${String(err)}\n`));
       await db.destroy();
     },
   };
+}
+
+/** True when a database driver reports a unique-constraint violation (SQLite or PostgreSQL). */
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string } | null;
+  return !!e && (e.code === '23505' || e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY');
 }

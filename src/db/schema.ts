@@ -1,4 +1,5 @@
-import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { Insertable, Selectable, Updateable } from 'kysely';
+import type { ExtractStatus, JobState, MemberRole, NodeStatus, Policy, PublisherStatus, VersionStatus } from '../contract/index.js';
 
 /*
  * One schema for SQLite and PostgreSQL: booleans are 0/1 integers, JSON is text and
@@ -25,14 +26,14 @@ export interface PublishersTable {
   support: string;
   source_code_repo: string;
   logo: string;
-  status: string;
+  status: PublisherStatus;
   created_at: Timestamp;
 }
 
 export interface PublisherMembersTable {
   publisher_id: string;
   user_id: string;
-  role: string;
+  role: MemberRole;
 }
 
 export interface AccessTokensTable {
@@ -60,7 +61,7 @@ export interface NodesTable {
   tags: JsonText;
   downloads: number;
   rating: number;
-  status: string;
+  status: NodeStatus;
   status_detail: string;
   preempted_comfy_node_names: JsonText;
   search_ranking: number | null;
@@ -82,9 +83,9 @@ export interface NodeVersionsTable {
   changelog: string;
   dependencies: JsonText;
   deprecated: Bool;
-  status: string;
+  status: VersionStatus;
   status_reason: string;
-  comfy_node_extract_status: string;
+  comfy_node_extract_status: ExtractStatus;
   comfy_node_extract_reason: string;
   cloud_build_info: JsonText;
   archive_key: string | null;
@@ -111,13 +112,13 @@ export interface ComfyNodesTable {
   experimental: Bool;
   display_name: string;
   output_node: Bool;
-  policy: string;
+  policy: Policy;
   created_at: Timestamp;
 }
 
 export interface ExtractionJobsTable {
   node_version_id: string;
-  state: string;
+  state: JobState;
   attempts: number;
   lease_owner: string | null;
   lease_until: Timestamp | null;
@@ -154,4 +155,3 @@ export type NewNodeVersion = Insertable<NodeVersionsTable>;
 export type ComfyNodeRow = Selectable<ComfyNodesTable>;
 export type NewComfyNode = Insertable<ComfyNodesTable>;
 export type ExtractionJobRow = Selectable<ExtractionJobsTable>;
-export type { ColumnType, Generated };

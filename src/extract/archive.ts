@@ -88,7 +88,9 @@ export async function readZip(zip: Buffer, limits: ExtractLimits): Promise<RawPa
     }
     if (name.endsWith('/') || mode === S_IFDIR) return;
     if (entry.uncompressedSize > limits.maxFileBytes) {
-      throw new ArchiveRefused(`entry ${shown}: declares ${entry.uncompressedSize} bytes, over the single-file limit of ${limits.maxFileBytes}`);
+      throw new ArchiveRefused(
+        `entry ${shown}: declares ${entry.uncompressedSize} bytes, over the single-file limit of ${limits.maxFileBytes}`,
+      );
     }
     if (entry.uncompressedSize > RATIO_FLOOR && entry.uncompressedSize > Math.max(entry.compressedSize, 1) * limits.maxRatio) {
       throw new ArchiveRefused(`entry ${shown}: compression ratio over the limit of ${limits.maxRatio}`);
@@ -100,7 +102,9 @@ export async function readZip(zip: Buffer, limits: ExtractLimits): Promise<RawPa
     const chunks: Buffer[] = [];
     let size = 0;
     const stream = await new Promise<NodeJS.ReadableStream>((resolve, reject) => {
-      zf.openReadStream(entry, (err, s) => (err || !s ? reject(new ArchiveRefused(`entry ${shown}: ${err?.message ?? 'unreadable'}`)) : resolve(s)));
+      zf.openReadStream(entry, (err, s) =>
+        err || !s ? reject(new ArchiveRefused(`entry ${shown}: ${err?.message ?? 'unreadable'}`)) : resolve(s),
+      );
     });
     await new Promise<void>((resolve, reject) => {
       const fail = (e: Error): void => {
@@ -111,8 +115,10 @@ export async function readZip(zip: Buffer, limits: ExtractLimits): Promise<RawPa
         size += chunk.length;
         pack.bytes += chunk.length;
         // Counted on real inflated bytes: headers of a bomb can lie.
-        if (size > limits.maxFileBytes) return fail(new ArchiveRefused(`entry ${shown}: inflates past the single-file limit of ${limits.maxFileBytes} bytes`));
-        if (pack.bytes > limits.maxTotalBytes) return fail(new ArchiveRefused(`entry ${shown}: archive inflates past the total size limit of ${limits.maxTotalBytes} bytes`));
+        if (size > limits.maxFileBytes)
+          return fail(new ArchiveRefused(`entry ${shown}: inflates past the single-file limit of ${limits.maxFileBytes} bytes`));
+        if (pack.bytes > limits.maxTotalBytes)
+          return fail(new ArchiveRefused(`entry ${shown}: archive inflates past the total size limit of ${limits.maxTotalBytes} bytes`));
         if (size > RATIO_FLOOR && size > Math.max(entry.compressedSize, 1) * limits.maxRatio) {
           return fail(new ArchiveRefused(`entry ${shown}: compression ratio over the limit of ${limits.maxRatio}`));
         }
@@ -125,9 +131,13 @@ export async function readZip(zip: Buffer, limits: ExtractLimits): Promise<RawPa
         if (e instanceof ArchiveRefused) return fail(e);
         // yauzl counts inflated bytes against the header and stops at the first byte too many.
         const lying = /too (many|few) bytes/.test(e.message);
-        fail(new ArchiveRefused(lying
-          ? `entry ${shown}: inflates past its declared size of ${entry.uncompressedSize} bytes (zip bomb); size limit check refused it`
-          : `entry ${shown}: ${e.message}`));
+        fail(
+          new ArchiveRefused(
+            lying
+              ? `entry ${shown}: inflates past its declared size of ${entry.uncompressedSize} bytes (zip bomb); size limit check refused it`
+              : `entry ${shown}: ${e.message}`,
+          ),
+        );
       });
       stream.on('end', () => resolve());
     });
@@ -157,9 +167,11 @@ export async function readDir(dir: string, limits: ExtractLimits): Promise<RawPa
         if (!SKIPPED_DIRS.has(item.name)) await walk(join(abs, item.name), [...rel, item.name]);
       } else if (item.isFile()) {
         const st = await lstat(join(abs, item.name));
-        if (st.size > limits.maxFileBytes) throw new ArchiveRefused(`file ${path}: ${st.size} bytes, over the single-file limit of ${limits.maxFileBytes}`);
+        if (st.size > limits.maxFileBytes)
+          throw new ArchiveRefused(`file ${path}: ${st.size} bytes, over the single-file limit of ${limits.maxFileBytes}`);
         pack.bytes += st.size;
-        if (pack.bytes > limits.maxTotalBytes) throw new ArchiveRefused(`folder exceeds the total size limit of ${limits.maxTotalBytes} bytes`);
+        if (pack.bytes > limits.maxTotalBytes)
+          throw new ArchiveRefused(`folder exceeds the total size limit of ${limits.maxTotalBytes} bytes`);
         pack.files++;
         pack.paths.push(path);
         if (wanted(path)) pack.sources.set(path, await readFile(join(abs, item.name)));

@@ -18,7 +18,16 @@ function summarizeInputs(body: ComfyNodeBody): string {
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.min(48, Math.max(...rows.map((r) => r[i]!.length))));
   const cut = (s: string, w: number): string => (s.length > w ? s.slice(0, w - 1) + '…' : s.padEnd(w));
-  return rows.map((r) => r.map((c, i) => cut(c, widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
+  return (
+    rows
+      .map((r) =>
+        r
+          .map((c, i) => cut(c, widths[i]!))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }
 
 /** `comfyreg extract <folder|zip> [--json]`: 0 when nodes were found, 1 when none, 2 on bad input. */

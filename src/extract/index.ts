@@ -49,7 +49,11 @@ export async function extractPack(input: PackInput, opts?: { limits?: Partial<Ex
     }
     if (e instanceof TypeError) throw e;
     const message = e instanceof Error ? e.message : String(e);
-    return { body: failure('invalid_format', `unreadable pack: ${message}`), diagnostics: [], stats: { files: 0, bytes: 0, parsedFiles: 0 } };
+    return {
+      body: failure('invalid_format', `unreadable pack: ${message}`),
+      diagnostics: [],
+      stats: { files: 0, bytes: 0, parsedFiles: 0 },
+    };
   }
   const root = findPackRoot(raw.paths);
   const { sources, paths } = under(raw, root);
@@ -85,28 +89,44 @@ function guard(diags: Diagnostic[], file: string, what: string, fn: () => void):
 
 function collect(interp: PackInterp, nodes: Record<string, ComfyNodeBody>, diags: Diagnostic[]): void {
   let rootModule: ReturnType<PackInterp['loadModule']> = null;
-  guard(diags, '__init__.py', 'loading the pack', () => { rootModule = interp.loadModule(''); });
+  guard(diags, '__init__.py', 'loading the pack', () => {
+    rootModule = interp.loadModule('');
+  });
   const root = rootModule as ReturnType<PackInterp['loadModule']>;
   if (!root) return;
   const mappings = root.ns.get('NODE_CLASS_MAPPINGS');
   const display = root.ns.get('NODE_DISPLAY_NAME_MAPPINGS');
   const displayOf = (k: string): Value | undefined =>
-    isObj(display ?? null) && (display as { t: string }).t === 'dict' ? (display as Extract<Value, { t: 'dict' }>).entries.get('s:' + k)?.[1] : undefined;
+    isObj(display ?? null) && (display as { t: string }).t === 'dict'
+      ? (display as Extract<Value, { t: 'dict' }>).entries.get('s:' + k)?.[1]
+      : undefined;
   const where = { file: root.file, line: 1 };
   if (mappings !== undefined) {
     if (isObj(mappings) && mappings.t === 'dict') {
       for (const [k, cls] of mappings.entries.values()) {
         if (typeof k !== 'string') continue;
-        guard(diags, root.file, `node ${k}`, () => { nodes[k] = nodeFromClass(interp, k, cls, displayOf(k), diags, where); });
+        guard(diags, root.file, `node ${k}`, () => {
+          nodes[k] = nodeFromClass(interp, k, cls, displayOf(k), diags, where);
+        });
         nodes[k] ??= { ...defaultBody(k), display_name: typeof displayOf(k) === 'string' ? (displayOf(k) as string) : k };
       }
       if (mappings.partial) {
         const u = mappings.partial;
-        diags.push({ file: u.file || root.file, line: u.line, field: 'NODE_CLASS_MAPPINGS', message: `some entries are not known statically: ${u.reason}` });
+        diags.push({
+          file: u.file || root.file,
+          line: u.line,
+          field: 'NODE_CLASS_MAPPINGS',
+          message: `some entries are not known statically: ${u.reason}`,
+        });
       }
     } else {
       const u = isUnknown(mappings) ? mappings : null;
-      diags.push({ file: u?.file || root.file, line: u?.line ?? 0, field: 'NODE_CLASS_MAPPINGS', message: `not known statically${u ? ': ' + u.reason : ''}` });
+      diags.push({
+        file: u?.file || root.file,
+        line: u?.line ?? 0,
+        field: 'NODE_CLASS_MAPPINGS',
+        message: `not known statically${u ? ': ' + u.reason : ''}`,
+      });
     }
   }
   const entry = root.ns.get('comfy_entrypoint');
@@ -117,8 +137,11 @@ function collect(interp: PackInterp, nodes: Record<string, ComfyNodeBody>, diags
 function collectV3(interp: PackInterp, entry: Value, nodes: Record<string, ComfyNodeBody>, diags: Diagnostic[], file: string): void {
   if (!isObj(entry) || entry.t !== 'func') return;
   const ext = interp.callFunction(entry, { pos: [], kw: new Map() }, entry.node, undefined);
-  const fail = (message: string): void => { diags.push({ file: entry.module.file, line: entry.node.startPosition.row + 1, field: 'comfy_entrypoint', message }); };
-  if (!isObj(ext) || ext.t !== 'inst') return fail(`did not return an extension known statically${isUnknown(ext) ? ': ' + ext.reason : ''}`);
+  const fail = (message: string): void => {
+    diags.push({ file: entry.module.file, line: entry.node.startPosition.row + 1, field: 'comfy_entrypoint', message });
+  };
+  if (!isObj(ext) || ext.t !== 'inst')
+    return fail(`did not return an extension known statically${isUnknown(ext) ? ': ' + ext.reason : ''}`);
   const list = interp.classAttr(ext.cls, 'get_node_list');
   if (!isObj(list ?? null) || (list as { t: string }).t !== 'func') return fail('extension has no get_node_list()');
   const fn = list as Extract<Value, { t: 'func' }>;
@@ -133,7 +156,12 @@ function collectV3(interp: PackInterp, entry: Value, nodes: Record<string, Comfy
     guard(diags, cls.module.file, `V3 class ${cls.name}`, () => {
       const schema = callClassMethod(interp, cls, 'define_schema');
       if (!isObj(schema ?? null) || (schema as { t: string }).t !== 'obj') {
-        diags.push({ file: cls.module.file, line: cls.line, field: 'define_schema', message: `${cls.name}.define_schema() is not known statically` });
+        diags.push({
+          file: cls.module.file,
+          line: cls.line,
+          field: 'define_schema',
+          message: `${cls.name}.define_schema() is not known statically`,
+        });
         return;
       }
       const s = schema as Extract<Value, { t: 'obj' }>;
@@ -146,11 +174,16 @@ function collectV3(interp: PackInterp, entry: Value, nodes: Record<string, Comfy
       const exec = interp.classAttr(cls, 'execute');
       const isAsync = isObj(exec ?? null) && (exec as { t: string }).t === 'func' && (exec as { isAsync: boolean }).isAsync;
       nodes[id] = schemaToBody(s, {
-        nodeId: id, isAsync,
-        onUnknown: (path, u) => diags.push({
-          file: u.file || cls.module.file, line: u.line || cls.line, node: id, field: path.slice(0, 3).join('.'),
-          message: `${path.length > 3 ? `option ${path.slice(3).join('.')}: ` : ''}${u.reason}`,
-        }),
+        nodeId: id,
+        isAsync,
+        onUnknown: (path, u) =>
+          diags.push({
+            file: u.file || cls.module.file,
+            line: u.line || cls.line,
+            node: id,
+            field: path.slice(0, 3).join('.'),
+            message: `${path.length > 3 ? `option ${path.slice(3).join('.')}: ` : ''}${u.reason}`,
+          }),
       });
     });
   }
@@ -173,6 +206,11 @@ function addNodeList(bytes: Buffer | undefined, nodes: Record<string, ComfyNodeB
   for (const [name, desc] of Object.entries(data as Record<string, unknown>)) {
     if (nodes[name] || !name) continue;
     nodes[name] = defaultBody(name, typeof desc === 'string' ? desc : '');
-    diags.push({ file: 'node_list.json', line: 0, node: name, message: 'known only from node_list.json (not found in the code); fields defaulted' });
+    diags.push({
+      file: 'node_list.json',
+      line: 0,
+      node: name,
+      message: 'known only from node_list.json (not found in the code); fields defaulted',
+    });
   }
 }

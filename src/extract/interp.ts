@@ -4,8 +4,25 @@ import { decodeEscapes, parseInteger } from './literals.js';
 import { NOPE, binaryOp, compareOp, sliceOf, subscript, unaryOp } from './operators.js';
 import type { Diagnostic } from './types.js';
 import {
-  type Args, type ClassObj, type ModuleObj, type PyDict, type Scope, type Unknown, type Value,
-  dict, dictSet, isObj, isUnknown, iterItems, keyOf, list, pyStr, truthy, tuple, unknown, pushAll
+  type Args,
+  type ClassObj,
+  type ModuleObj,
+  type PyDict,
+  type Scope,
+  type Unknown,
+  type Value,
+  dict,
+  dictSet,
+  isObj,
+  isUnknown,
+  iterItems,
+  keyOf,
+  list,
+  pyStr,
+  truthy,
+  tuple,
+  unknown,
+  pushAll,
 } from './values.js';
 
 export interface Frame {
@@ -27,7 +44,10 @@ export class BudgetExceeded extends Error {}
 
 /** A Python exception raised by the interpreted code (import failures, `raise`). */
 export class PyRaise extends Error {
-  constructor(public readonly excType: string, message: string) {
+  constructor(
+    public readonly excType: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -98,17 +118,24 @@ export abstract class Evaluator {
   ev(node: Node, frame: Frame): Value {
     this.tick();
     switch (node.type) {
-      case 'integer': return parseInteger(node.text);
+      case 'integer':
+        return parseInteger(node.text);
       case 'float': {
         const t = node.text.replace(/_/g, '');
         return /j$/i.test(t) ? this.unk('complex literal', frame, node) : parseFloat(t);
       }
-      case 'true': return true;
-      case 'false': return false;
-      case 'none': return null;
-      case 'ellipsis': return this.unk('Ellipsis', frame, node);
-      case 'identifier': return this.lookup(node.text, frame, node);
-      case 'string': return this.string(node, frame);
+      case 'true':
+        return true;
+      case 'false':
+        return false;
+      case 'none':
+        return null;
+      case 'ellipsis':
+        return this.unk('Ellipsis', frame, node);
+      case 'identifier':
+        return this.lookup(node.text, frame, node);
+      case 'string':
+        return this.string(node, frame);
       case 'concatenated_string': {
         let out = '';
         for (const part of node.namedChildren) {
@@ -130,7 +157,8 @@ export abstract class Evaluator {
       case 'expression_list':
       case 'pattern_list':
         return this.nested(frame, node, () => this.sequence(node, frame));
-      case 'dictionary': return this.nested(frame, node, () => this.dictionary(node, frame));
+      case 'dictionary':
+        return this.nested(frame, node, () => this.dictionary(node, frame));
       case 'list_comprehension':
       case 'set_comprehension':
       case 'generator_expression':
@@ -140,9 +168,12 @@ export abstract class Evaluator {
         const o = this.nested(frame, node, () => this.ev(node.childForFieldName('object')!, frame));
         return isUnknown(o) ? o : this.rt.getAttr(o, node.childForFieldName('attribute')!.text, node, frame);
       }
-      case 'subscript': return this.nested(frame, node, () => this.subscriptExpr(node, frame));
-      case 'call': return this.nested(frame, node, () => this.callExpr(node, frame));
-      case 'binary_operator': return this.nested(frame, node, () => this.binary(node, frame));
+      case 'subscript':
+        return this.nested(frame, node, () => this.subscriptExpr(node, frame));
+      case 'call':
+        return this.nested(frame, node, () => this.callExpr(node, frame));
+      case 'binary_operator':
+        return this.nested(frame, node, () => this.binary(node, frame));
       case 'unary_operator': {
         const v = this.nested(frame, node, () => this.ev(node.childForFieldName('argument')!, frame));
         if (isUnknown(v)) return v;
@@ -153,21 +184,25 @@ export abstract class Evaluator {
         const t = truthy(this.nested(frame, node, () => this.ev(node.childForFieldName('argument')!, frame)));
         return t === undefined ? this.unk('truth value not known', frame, node) : !t;
       }
-      case 'boolean_operator': return this.nested(frame, node, () => this.boolOp(node, frame));
-      case 'comparison_operator': return this.nested(frame, node, () => this.comparison(node, frame));
+      case 'boolean_operator':
+        return this.nested(frame, node, () => this.boolOp(node, frame));
+      case 'comparison_operator':
+        return this.nested(frame, node, () => this.comparison(node, frame));
       case 'conditional_expression': {
         const [a, cond, b] = node.namedChildren;
         const t = truthy(this.nested(frame, node, () => this.ev(cond!, frame)));
         if (t === undefined) return this.unk('condition not known statically', frame, node);
         return this.nested(frame, node, () => this.ev((t ? a : b)!, frame));
       }
-      case 'await': return this.ev(node.namedChild(0)!, frame);
+      case 'await':
+        return this.ev(node.namedChild(0)!, frame);
       case 'named_expression': {
         const v = this.ev(node.childForFieldName('value')!, frame);
         (frame.locals ?? frame.module.ns).set(node.childForFieldName('name')!.text, v);
         return v;
       }
-      case 'lambda': return this.rt.makeLambda(node, frame);
+      case 'lambda':
+        return this.rt.makeLambda(node, frame);
       case 'keyword_argument':
       case 'comment':
         return this.unk(`unexpected ${node.type}`, frame, node);
@@ -344,7 +379,8 @@ export abstract class Evaluator {
     for (let i = 0; i < ops.length; i++) {
       const right = this.ev(operands[i + 1]!, frame);
       const r = compareOp(ops[i]!, left, right);
-      if (r === undefined) return isUnknown(left) ? left : isUnknown(right) ? right : this.unk('comparison not known statically', frame, node);
+      if (r === undefined)
+        return isUnknown(left) ? left : isUnknown(right) ? right : this.unk('comparison not known statically', frame, node);
       if (!r) return false;
       left = right;
     }
@@ -360,7 +396,8 @@ export abstract class Evaluator {
     }
     for (const a of argList.namedChildren) {
       switch (a!.type) {
-        case 'comment': break;
+        case 'comment':
+          break;
         case 'keyword_argument':
           args.kw.set(a!.childForFieldName('name')!.text, this.ev(a!.childForFieldName('value')!, frame));
           break;

@@ -1,8 +1,22 @@
 import { EVAL_BUDGET } from './limits.js';
 import { mergeInto } from './interp.js';
 import {
-  type Args, type Builtin, type PyDict, type PyList, type Value,
-  dictGet, dictSet, isObj, isUnknown, iterItems, keyOf, list, pyStr, tuple, unknown, pushAll
+  type Args,
+  type Builtin,
+  type PyDict,
+  type PyList,
+  type Value,
+  dictGet,
+  dictSet,
+  isObj,
+  isUnknown,
+  iterItems,
+  keyOf,
+  list,
+  pyStr,
+  tuple,
+  unknown,
+  pushAll,
 } from './values.js';
 
 type Impl = (args: Args) => Value;
@@ -22,11 +36,23 @@ function strMethod(s: string, name: string): Builtin | undefined {
     startswith: (a) => startsEnds(s, a.pos[0], true),
     endswith: (a) => startsEnds(s, a.pos[0], false),
     replace: (a) => (typeof a.pos[0] === 'string' && typeof a.pos[1] === 'string' ? s.split(a.pos[0]).join(a.pos[1]) : nope('str.replace')),
-    removeprefix: (a) => { const p = str1(a); return p !== undefined && s.startsWith(p) ? s.slice(p.length) : s; },
-    removesuffix: (a) => { const p = str1(a); return p && s.endsWith(p) ? s.slice(0, -p.length) : s; },
+    removeprefix: (a) => {
+      const p = str1(a);
+      return p !== undefined && s.startsWith(p) ? s.slice(p.length) : s;
+    },
+    removesuffix: (a) => {
+      const p = str1(a);
+      return p && s.endsWith(p) ? s.slice(0, -p.length) : s;
+    },
     split: (a) => {
       const sep = a.pos[0] ?? a.kw.get('sep') ?? null;
-      if (sep === null) return list(s.trim().split(/\s+/).filter((x) => x !== ''));
+      if (sep === null)
+        return list(
+          s
+            .trim()
+            .split(/\s+/)
+            .filter((x) => x !== ''),
+        );
       return typeof sep === 'string' && sep ? list(s.split(sep)) : nope('str.split');
     },
     join: (a) => {
@@ -76,32 +102,58 @@ function listMethod(l: PyList, name: string): Builtin | undefined {
   const grow = (n: number): boolean => l.items.length + n <= EVAL_BUDGET.collectionItems;
   const m: Record<string, Impl> = l.tuple
     ? {
-      index: (a) => { const i = l.items.findIndex((x) => keyOf(x) === keyOf(a.pos[0] ?? null)); return i >= 0 ? i : nope('tuple.index'); },
-      count: (a) => l.items.filter((x) => keyOf(x) === keyOf(a.pos[0] ?? null)).length,
-    }
+        index: (a) => {
+          const i = l.items.findIndex((x) => keyOf(x) === keyOf(a.pos[0] ?? null));
+          return i >= 0 ? i : nope('tuple.index');
+        },
+        count: (a) => l.items.filter((x) => keyOf(x) === keyOf(a.pos[0] ?? null)).length,
+      }
     : {
-      append: (a) => { if (grow(1)) l.items.push(a.pos[0] ?? null); return null; },
-      extend: (a) => {
-        const items = iterItems(a.pos[0] ?? null, EVAL_BUDGET.collectionItems);
-        if (items && grow(items.length)) pushAll(l.items, items);
-        else if (a.pos[0] !== undefined && isUnknown(a.pos[0])) l.items.push(a.pos[0]);
-        return null;
-      },
-      insert: (a) => { if (typeof a.pos[0] === 'number' && grow(1)) l.items.splice(a.pos[0], 0, a.pos[1] ?? null); return null; },
-      copy: () => list([...l.items]),
-      pop: (a) => (l.items.length ? l.items.splice(typeof a.pos[0] === 'number' ? a.pos[0] : -1, 1)[0]! : nope('list.pop')),
-      remove: (a) => { const i = l.items.findIndex((x) => keyOf(x) === keyOf(a.pos[0] ?? null)); if (i >= 0) l.items.splice(i, 1); return null; },
-      index: (a) => { const i = l.items.findIndex((x) => keyOf(x) === keyOf(a.pos[0] ?? null)); return i >= 0 ? i : nope('list.index'); },
-      sort: () => { sortValues(l.items); return null; },
-      reverse: () => { l.items.reverse(); return null; },
-      clear: () => { l.items.length = 0; return null; },
-    };
+        append: (a) => {
+          if (grow(1)) l.items.push(a.pos[0] ?? null);
+          return null;
+        },
+        extend: (a) => {
+          const items = iterItems(a.pos[0] ?? null, EVAL_BUDGET.collectionItems);
+          if (items && grow(items.length)) pushAll(l.items, items);
+          else if (a.pos[0] !== undefined && isUnknown(a.pos[0])) l.items.push(a.pos[0]);
+          return null;
+        },
+        insert: (a) => {
+          if (typeof a.pos[0] === 'number' && grow(1)) l.items.splice(a.pos[0], 0, a.pos[1] ?? null);
+          return null;
+        },
+        copy: () => list([...l.items]),
+        pop: (a) => (l.items.length ? l.items.splice(typeof a.pos[0] === 'number' ? a.pos[0] : -1, 1)[0]! : nope('list.pop')),
+        remove: (a) => {
+          const i = l.items.findIndex((x) => keyOf(x) === keyOf(a.pos[0] ?? null));
+          if (i >= 0) l.items.splice(i, 1);
+          return null;
+        },
+        index: (a) => {
+          const i = l.items.findIndex((x) => keyOf(x) === keyOf(a.pos[0] ?? null));
+          return i >= 0 ? i : nope('list.index');
+        },
+        sort: () => {
+          sortValues(l.items);
+          return null;
+        },
+        reverse: () => {
+          l.items.reverse();
+          return null;
+        },
+        clear: () => {
+          l.items.length = 0;
+          return null;
+        },
+      };
   const impl = m[name];
   return impl ? fn(`list.${name}`, impl) : undefined;
 }
 
 export function sortValues(items: Value[]): boolean {
-  if (items.every((x) => typeof x === 'string')) items.sort((a, b) => ((a as string) < (b as string) ? -1 : (a as string) > (b as string) ? 1 : 0));
+  if (items.every((x) => typeof x === 'string'))
+    items.sort((a, b) => ((a as string) < (b as string) ? -1 : (a as string) > (b as string) ? 1 : 0));
   else if (items.every((x) => typeof x === 'number')) items.sort((a, b) => (a as number) - (b as number));
   else return false;
   return true;
@@ -113,13 +165,14 @@ function dictMethod(d: PyDict, name: string): Builtin | undefined {
       if (a.pos[0] !== undefined) {
         const src = a.pos[0];
         if (isObj(src) && src.t === 'list') {
-          for (const pair of src.items) if (isObj(pair) && pair.t === 'list' && pair.items.length === 2) dictSet(d, pair.items[0]!, pair.items[1]!);
+          for (const pair of src.items)
+            if (isObj(pair) && pair.t === 'list' && pair.items.length === 2) dictSet(d, pair.items[0]!, pair.items[1]!);
         } else mergeInto(d, src);
       }
       for (const [k, v] of a.kw) dictSet(d, k, v);
       return null;
     },
-    get: (a) => dictGet(d, a.pos[0] ?? null) ?? (d.partial ? d.partial : a.pos[1] ?? null),
+    get: (a) => dictGet(d, a.pos[0] ?? null) ?? (d.partial ? d.partial : (a.pos[1] ?? null)),
     setdefault: (a) => {
       const k = a.pos[0] ?? null;
       const cur = dictGet(d, k);
@@ -135,9 +188,12 @@ function dictMethod(d: PyDict, name: string): Builtin | undefined {
       const k = keyOf(a.pos[0] ?? null);
       const e = d.entries.get(k);
       d.entries.delete(k);
-      return e ? e[1] : a.pos[1] ?? nope('dict.pop');
+      return e ? e[1] : (a.pos[1] ?? nope('dict.pop'));
     },
-    clear: () => { d.entries.clear(); return null; },
+    clear: () => {
+      d.entries.clear();
+      return null;
+    },
   };
   const impl = m[name];
   return impl ? fn(`dict.${name}`, impl) : undefined;
@@ -150,7 +206,11 @@ export function builtinMethod(v: Value, name: string): Builtin | undefined {
   if (v.t === 'list') return listMethod(v, name);
   if (v.t === 'dict') return dictMethod(v, name);
   if (v.t === 'set') {
-    if (name === 'add') return fn('set.add', (a) => { v.entries.set(keyOf(a.pos[0] ?? null), a.pos[0] ?? null); return null; });
+    if (name === 'add')
+      return fn('set.add', (a) => {
+        v.entries.set(keyOf(a.pos[0] ?? null), a.pos[0] ?? null);
+        return null;
+      });
     if (name === 'update') {
       return fn('set.update', (a) => {
         for (const x of iterItems(a.pos[0] ?? null, EVAL_BUDGET.collectionItems) ?? []) v.entries.set(keyOf(x), x);

@@ -9,7 +9,20 @@ import { v3Resolve, v3Rest } from './v3.js';
 import { type Args, type ModuleObj, type Value, isObj, isUnknown, iterItems } from './values.js';
 
 /** Top-level modules of ComfyUI itself: an absolute import of these never means a pack file. */
-const COMFY_MODULES = new Set(['nodes', 'folder_paths', 'comfy', 'comfy_extras', 'comfy_api', 'comfy_execution', 'server', 'execution', 'node_helpers', 'latent_preview', 'comfy_config', 'app']);
+const COMFY_MODULES = new Set([
+  'nodes',
+  'folder_paths',
+  'comfy',
+  'comfy_extras',
+  'comfy_api',
+  'comfy_execution',
+  'server',
+  'execution',
+  'node_helpers',
+  'latent_preview',
+  'comfy_config',
+  'app',
+]);
 
 export interface PackSources {
   /** Source bytes by path relative to the pack root. */
@@ -33,7 +46,10 @@ export class PackInterp extends Interp implements Host {
   private readonly builtins: Map<string, Value>;
   private frame: Frame | null = null;
 
-  constructor(private readonly parser: Parser, private readonly pack: PackSources) {
+  constructor(
+    private readonly parser: Parser,
+    private readonly pack: PackSources,
+  ) {
     super();
     for (const p of pack.paths) {
       this.files.add(p);
@@ -47,9 +63,19 @@ export class PackInterp extends Interp implements Host {
     }
     const rel = (p: string): string | null => (p === PACK_ROOT ? '' : p.startsWith(PACK_ROOT + '/') ? p.slice(PACK_ROOT.length + 1) : null);
     this.fs = {
-      isFile: (p) => { const r = rel(p); return r !== null && this.files.has(r); },
-      isDir: (p) => { const r = rel(p); return r !== null && this.dirs.has(r); },
-      list: (p) => { const r = rel(p); const s = r === null ? undefined : this.dirs.get(r); return s ? [...s].sort() : undefined; },
+      isFile: (p) => {
+        const r = rel(p);
+        return r !== null && this.files.has(r);
+      },
+      isDir: (p) => {
+        const r = rel(p);
+        return r !== null && this.dirs.has(r);
+      },
+      list: (p) => {
+        const r = rel(p);
+        const s = r === null ? undefined : this.dirs.get(r);
+        return s ? [...s].sort() : undefined;
+      },
     };
     this.builtins = makeBuiltins(this, () => this.frame ?? moduleFrame(this.loadModule('')!));
     this.rt = {
@@ -57,8 +83,14 @@ export class PackInterp extends Interp implements Host {
       getAttr: (v, name, at, frame) => getAttr(this, v, name, at, frame),
       call: (fn, args, at, frame) => this.callValue(fn, args, at, frame),
       makeLambda: (node, frame) => ({
-        t: 'func', name: '<lambda>', node, module: frame.module, closure: frame.locals ? new Map([...(frame.closure ?? []), ...frame.locals]) : frame.closure,
-        kind: 'function', isAsync: false, owner: null,
+        t: 'func',
+        name: '<lambda>',
+        node,
+        module: frame.module,
+        closure: frame.locals ? new Map([...(frame.closure ?? []), ...frame.locals]) : frame.closure,
+        kind: 'function',
+        isAsync: false,
+        owner: null,
       }),
       classAttrInScope: (cls, name) => ownAttr(this, cls, name),
     };
@@ -129,7 +161,11 @@ export class PackInterp extends Interp implements Host {
     this.parsedFiles++;
     const err = firstSyntaxError(tree.rootNode);
     if (err) {
-      this.diag({ file: module.file, line: err.line, message: `syntax error near ${JSON.stringify(err.text)}; evaluated what could be recovered` });
+      this.diag({
+        file: module.file,
+        line: err.line,
+        message: `syntax error near ${JSON.stringify(err.text)}; evaluated what could be recovered`,
+      });
     }
     this.execModule(module, tree.rootNode);
   }
@@ -175,7 +211,14 @@ export class PackInterp extends Interp implements Host {
     let key: string | null;
     if (name.startsWith('.')) {
       const level = /^\.+/.exec(name)![0].length;
-      const pkgKey = pkg === null ? null : pkg === this.pack.name ? '' : pkg.startsWith(this.pack.name + '.') ? pkg.slice(this.pack.name.length + 1) : null;
+      const pkgKey =
+        pkg === null
+          ? null
+          : pkg === this.pack.name
+            ? ''
+            : pkg.startsWith(this.pack.name + '.')
+              ? pkg.slice(this.pack.name.length + 1)
+              : null;
       if (pkgKey === null) return this.unk(`relative import of ${name} from an unknown package`, frame, at);
       let parts = pkgKey ? pkgKey.split('.') : [];
       parts = parts.slice(0, parts.length - (level - 1));
@@ -196,13 +239,16 @@ export class PackInterp extends Interp implements Host {
         const dotted = (aliased ? n!.childForFieldName('name')! : n!).text.replace(/\s+/g, '');
         const key = this.absoluteKey(dotted);
         if (key === null) {
-          bind(aliased ? n!.childForFieldName('alias')!.text : dotted.split('.')[0]!, this.external(aliased ? dotted : dotted.split('.')[0]!));
+          bind(
+            aliased ? n!.childForFieldName('alias')!.text : dotted.split('.')[0]!,
+            this.external(aliased ? dotted : dotted.split('.')[0]!),
+          );
           continue;
         }
         const m = this.loadChain(key);
         if (!m) throw new PyRaise('ModuleNotFoundError', `no module ${dotted} in the pack`);
         const top = key === dotted ? this.loadModule(key.split('.')[0]!) : this.loadModule('');
-        bind(aliased ? n!.childForFieldName('alias')!.text : dotted.split('.')[0]!, aliased ? m : top ?? m);
+        bind(aliased ? n!.childForFieldName('alias')!.text : dotted.split('.')[0]!, aliased ? m : (top ?? m));
       }
       return;
     }

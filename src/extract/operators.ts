@@ -1,6 +1,18 @@
 import { EVAL_BUDGET } from './limits.js';
 import {
-  type PyDict, type Value, dict, dictGet, isObj, isUnknown, keyOf, list, normInt, numeric, pyEquals, tuple, pushAll
+  type PyDict,
+  type Value,
+  dict,
+  dictGet,
+  isObj,
+  isUnknown,
+  keyOf,
+  list,
+  normInt,
+  numeric,
+  pyEquals,
+  tuple,
+  pushAll,
 } from './values.js';
 
 /** Result of an operation the evaluator cannot decide statically. */
@@ -11,18 +23,30 @@ function intOp(a: number | bigint, b: number | bigint, op: string): OpResult {
   const A = BigInt(a);
   const B = BigInt(b);
   switch (op) {
-    case '+': return normInt(A + B);
-    case '-': return normInt(A - B);
-    case '*': return normInt(A * B);
-    case '//': return B === 0n ? NOPE : normInt(A / B - ((A % B !== 0n && (A < 0n) !== (B < 0n)) ? 1n : 0n));
-    case '%': return B === 0n ? NOPE : normInt(((A % B) + B) % B);
-    case '**': return B < 0n || B > 4096n ? NOPE : normInt(A ** B);
-    case '|': return normInt(A | B);
-    case '&': return normInt(A & B);
-    case '^': return normInt(A ^ B);
-    case '<<': return B > 4096n ? NOPE : normInt(A << B);
-    case '>>': return normInt(A >> B);
-    default: return NOPE;
+    case '+':
+      return normInt(A + B);
+    case '-':
+      return normInt(A - B);
+    case '*':
+      return normInt(A * B);
+    case '//':
+      return B === 0n ? NOPE : normInt(A / B - (A % B !== 0n && A < 0n !== B < 0n ? 1n : 0n));
+    case '%':
+      return B === 0n ? NOPE : normInt(((A % B) + B) % B);
+    case '**':
+      return B < 0n || B > 4096n ? NOPE : normInt(A ** B);
+    case '|':
+      return normInt(A | B);
+    case '&':
+      return normInt(A & B);
+    case '^':
+      return normInt(A ^ B);
+    case '<<':
+      return B > 4096n ? NOPE : normInt(A << B);
+    case '>>':
+      return normInt(A >> B);
+    default:
+      return NOPE;
   }
 }
 
@@ -34,21 +58,44 @@ export function binaryOp(op: string, a: Value, b: Value): OpResult {
   if (na !== undefined && nb !== undefined) {
     const bothInt = isInt(na) && isInt(nb);
     if (op === '/') return Number(nb) === 0 ? NOPE : Number(na) / Number(nb);
-    if (bothInt && (typeof na === 'bigint' || typeof nb === 'bigint' || op === '**' || op === '<<' || op === '//' || op === '%' ||
-      ['|', '&', '^', '>>'].includes(op))) {
+    if (
+      bothInt &&
+      (typeof na === 'bigint' ||
+        typeof nb === 'bigint' ||
+        op === '**' ||
+        op === '<<' ||
+        op === '//' ||
+        op === '%' ||
+        ['|', '&', '^', '>>'].includes(op))
+    ) {
       return intOp(na, nb, op);
     }
     const x = Number(na);
     const y = Number(nb);
     let r: number;
     switch (op) {
-      case '+': r = x + y; break;
-      case '-': r = x - y; break;
-      case '*': r = x * y; break;
-      case '**': r = x ** y; break;
-      case '//': if (y === 0) return NOPE; r = Math.floor(x / y); break;
-      case '%': if (y === 0) return NOPE; r = x - Math.floor(x / y) * y; break;
-      default: return NOPE;
+      case '+':
+        r = x + y;
+        break;
+      case '-':
+        r = x - y;
+        break;
+      case '*':
+        r = x * y;
+        break;
+      case '**':
+        r = x ** y;
+        break;
+      case '//':
+        if (y === 0) return NOPE;
+        r = Math.floor(x / y);
+        break;
+      case '%':
+        if (y === 0) return NOPE;
+        r = x - Math.floor(x / y) * y;
+        break;
+      default:
+        return NOPE;
     }
     if (bothInt && !Number.isSafeInteger(r)) return intOp(na, nb, op);
     return r;
@@ -122,10 +169,18 @@ export function contains(container: Value, item: Value): boolean | undefined {
 
 export function compareOp(op: string, a: Value, b: Value): boolean | undefined {
   switch (op) {
-    case '==': return pyEquals(a, b);
-    case '!=': { const e = pyEquals(a, b); return e === undefined ? undefined : !e; }
-    case 'in': return contains(b, a);
-    case 'not in': { const c = contains(b, a); return c === undefined ? undefined : !c; }
+    case '==':
+      return pyEquals(a, b);
+    case '!=': {
+      const e = pyEquals(a, b);
+      return e === undefined ? undefined : !e;
+    }
+    case 'in':
+      return contains(b, a);
+    case 'not in': {
+      const c = contains(b, a);
+      return c === undefined ? undefined : !c;
+    }
     case 'is':
     case 'is not': {
       if (isUnknown(a) || isUnknown(b) || (isObj(a) && a.t === 'ext') || (isObj(b) && b.t === 'ext')) return undefined;

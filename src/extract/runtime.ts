@@ -6,8 +6,24 @@ import type { Interp } from './statements.js';
 import { type PackFS, WELL_KNOWN, callStdlib, pathAttr, runtimeReason } from './stdlib.js';
 import { v3Call, v3Resolve, v3Rest, v3TypeAttr } from './v3.js';
 import {
-  type Args, type Builtin, type ClassObj, type FuncObj, type Value,
-  dict, dictFrom, dictSet, isObj, isUnknown, iterItems, list, numeric, pyStr, rangeLength, truthy, tuple, unknown,
+  type Args,
+  type Builtin,
+  type ClassObj,
+  type FuncObj,
+  type Value,
+  dict,
+  dictFrom,
+  dictSet,
+  isObj,
+  isUnknown,
+  iterItems,
+  list,
+  numeric,
+  pyStr,
+  rangeLength,
+  truthy,
+  tuple,
+  unknown,
 } from './values.js';
 
 export interface Host {
@@ -38,7 +54,11 @@ export function classAttr(host: Host, cls: ClassObj, name: string): Value | unde
       const own = ownAttr(host, c, name);
       if (own !== undefined) return own;
     } else if (c.t === 'ext' || isUnknown(c)) {
-      return unknown(`attribute ${name} may come from base ${c.t === 'ext' ? c.path : 'class'} outside the pack`, cls.module.file, cls.line);
+      return unknown(
+        `attribute ${name} may come from base ${c.t === 'ext' ? c.path : 'class'} outside the pack`,
+        cls.module.file,
+        cls.line,
+      );
     }
   }
   return undefined;
@@ -54,7 +74,15 @@ export function ownAttr(host: Host, c: ClassObj, name: string): Value | undefine
   c.resolving.add(name);
   try {
     const frame: Frame = {
-      module: c.module, locals: null, parent: null, closure: c.closure, classScope: c, globalNames: null, owner: null, self: undefined, ret: null,
+      module: c.module,
+      locals: null,
+      parent: null,
+      closure: c.closure,
+      classScope: c,
+      globalNames: null,
+      owner: null,
+      self: undefined,
+      ret: null,
     };
     const v = host.interp.ev(src as Node, frame);
     c.cache.set(name, v);
@@ -79,7 +107,8 @@ export function getAttr(host: Host, o: Value, name: string, at: Node, frame: Fra
   if (m) return m;
   if (!isObj(o)) return missing();
   switch (o.t) {
-    case 'unknown': return o;
+    case 'unknown':
+      return o;
     case 'ext': {
       const path = `${o.path}.${name}`;
       if (WELL_KNOWN[path] !== undefined) return WELL_KNOWN[path]!;
@@ -112,7 +141,12 @@ export function getAttr(host: Host, o: Value, name: string, at: Node, frame: Fra
         for (const c of chain) {
           if (isObj(c) && c.t === 'class') {
             const v = ownAttr(host, c, name);
-            if (v !== undefined) return bindAttr(v, o.attrs.get('self') ?? null, isObj(o.attrs.get('self') ?? null) && (o.attrs.get('self') as { t: string }).t === 'inst');
+            if (v !== undefined)
+              return bindAttr(
+                v,
+                o.attrs.get('self') ?? null,
+                isObj(o.attrs.get('self') ?? null) && (o.attrs.get('self') as { t: string }).t === 'inst',
+              );
           }
         }
         return missing();
@@ -120,9 +154,12 @@ export function getAttr(host: Host, o: Value, name: string, at: Node, frame: Fra
       if (o.kind === 'Hidden' && (name === 'value' || name === 'name')) return o.attrs.get(name)!;
       return o.attrs.get(name) ?? missing();
     }
-    case 'path': return pathAttr(o, name, host.fs) ?? missing();
-    case 'func': return name === '__name__' ? o.name : missing();
-    default: return missing();
+    case 'path':
+      return pathAttr(o, name, host.fs) ?? missing();
+    case 'func':
+      return name === '__name__' ? o.name : missing();
+    default:
+      return missing();
   }
 }
 
@@ -135,11 +172,19 @@ export function callValue(host: Host, fn: Value, args: Args, at: Node, frame: Fr
   const interp = host.interp;
   if (!isObj(fn)) return interp.unk(`${typeName(fn)} is not callable`, frame, at);
   switch (fn.t) {
-    case 'builtin': return fn.call(args, at);
-    case 'func': return interp.callFunction(fn, args, at, undefined);
-    case 'bound': return interp.callFunction(fn.fn, args, at, fn.self);
+    case 'builtin':
+      return fn.call(args, at);
+    case 'func':
+      return interp.callFunction(fn, args, at, undefined);
+    case 'bound':
+      return interp.callFunction(fn.fn, args, at, fn.self);
     case 'class': {
-      if (isStrClass(fn)) return typeof args.pos[0] === 'string' ? args.pos[0] : args.pos.length === 0 ? '' : interp.unk('str subclass of a non-text value', frame, at);
+      if (isStrClass(fn))
+        return typeof args.pos[0] === 'string'
+          ? args.pos[0]
+          : args.pos.length === 0
+            ? ''
+            : interp.unk('str subclass of a non-text value', frame, at);
       const inst: Value = { t: 'inst', cls: fn, attrs: new Map() };
       const init = classAttr(host, fn, '__init__');
       if (isObj(init ?? null) && (init as FuncObj).t === 'func') {
@@ -167,8 +212,10 @@ export function callValue(host: Host, fn: Value, args: Args, at: Node, frame: Fr
       if (std !== undefined) return std;
       return interp.unk(runtimeReason(fn.path, true), frame, at);
     }
-    case 'unknown': return fn;
-    default: return interp.unk(`${fn.t} object is not callable statically`, frame, at);
+    case 'unknown':
+      return fn;
+    default:
+      return interp.unk(`${fn.t} object is not callable statically`, frame, at);
   }
 }
 
@@ -182,9 +229,12 @@ const b = (name: string, call: (a: Args, at: Node) => Value): Builtin => ({ t: '
 export function makeBuiltins(host: Host, currentFrame: () => Frame): Map<string, Value> {
   const interp = host.interp;
   const u = (reason: string, at: Node): Value => interp.unk(reason, currentFrame(), at);
-  const seq = (v: Value | undefined, at: Node): Value[] | Value => iterItems(v ?? null, EVAL_BUDGET.collectionItems) ?? (isUnknown(v ?? null) ? v! : u('iterable not known statically', at));
+  const seq = (v: Value | undefined, at: Node): Value[] | Value =>
+    iterItems(v ?? null, EVAL_BUDGET.collectionItems) ?? (isUnknown(v ?? null) ? v! : u('iterable not known statically', at));
   const m = new Map<string, Value>();
-  const def = (name: string, call: (a: Args, at: Node) => Value): void => { m.set(name, b(name, call)); };
+  const def = (name: string, call: (a: Args, at: Node) => Value): void => {
+    m.set(name, b(name, call));
+  };
   def('len', (a, at) => {
     const v = a.pos[0] ?? null;
     if (typeof v === 'string') return v.length;
@@ -198,7 +248,10 @@ export function makeBuiltins(host: Host, currentFrame: () => Frame): Map<string,
     const [start, stop, step] = n.length === 1 ? [0, Number(n[0]), 1] : [Number(n[0]), Number(n[1]), n[2] === undefined ? 1 : Number(n[2])];
     return step === 0 ? u('range() step 0', at) : { t: 'range', start, stop, step };
   });
-  def('str', (a, at) => { const s = a.pos.length ? pyStr(a.pos[0]!) : ''; return s ?? u('str() of a value not known statically', at); });
+  def('str', (a, at) => {
+    const s = a.pos.length ? pyStr(a.pos[0]!) : '';
+    return s ?? u('str() of a value not known statically', at);
+  });
   def('int', (a, at) => {
     const v = a.pos[0] ?? 0;
     if (typeof v === 'string' && /^\s*[-+]?\d+\s*$/.test(v)) return Number(v);
@@ -207,13 +260,29 @@ export function makeBuiltins(host: Host, currentFrame: () => Frame): Map<string,
   });
   def('float', (a, at) => {
     const v = a.pos[0] ?? 0;
-    if (typeof v === 'string') return /^\s*[-+]?inf(inity)?\s*$/i.test(v) ? (v.includes('-') ? -Infinity : Infinity) : Number.isNaN(Number(v)) ? u('float() of text', at) : Number(v);
+    if (typeof v === 'string')
+      return /^\s*[-+]?inf(inity)?\s*$/i.test(v)
+        ? v.includes('-')
+          ? -Infinity
+          : Infinity
+        : Number.isNaN(Number(v))
+          ? u('float() of text', at)
+          : Number(v);
     const n = numeric(v);
     return n === undefined ? u('float() not known statically', at) : Number(n);
   });
-  def('bool', (a, at) => { const t = truthy(a.pos[0] ?? false); return t === undefined ? u('bool() not known', at) : t; });
-  def('list', (a, at) => { const s = seq(a.pos[0] ?? list([]), at); return Array.isArray(s) ? list([...s]) : s; });
-  def('tuple', (a, at) => { const s = seq(a.pos[0] ?? list([]), at); return Array.isArray(s) ? tuple([...s]) : s; });
+  def('bool', (a, at) => {
+    const t = truthy(a.pos[0] ?? false);
+    return t === undefined ? u('bool() not known', at) : t;
+  });
+  def('list', (a, at) => {
+    const s = seq(a.pos[0] ?? list([]), at);
+    return Array.isArray(s) ? list([...s]) : s;
+  });
+  def('tuple', (a, at) => {
+    const s = seq(a.pos[0] ?? list([]), at);
+    return Array.isArray(s) ? tuple([...s]) : s;
+  });
   def('set', (a, at) => {
     const s = seq(a.pos[0] ?? list([]), at);
     if (!Array.isArray(s)) return s;
@@ -224,8 +293,10 @@ export function makeBuiltins(host: Host, currentFrame: () => Frame): Map<string,
     const d = dict();
     const src = a.pos[0];
     if (src !== undefined) {
-      if (isObj(src) && src.t === 'dict') { d.entries = new Map(src.entries); d.partial = src.partial; }
-      else {
+      if (isObj(src) && src.t === 'dict') {
+        d.entries = new Map(src.entries);
+        d.partial = src.partial;
+      } else {
         const items = seq(src, at);
         if (!Array.isArray(items)) return items;
         for (const p of items) if (isObj(p) && p.t === 'list' && p.items.length === 2) dictSet(d, p.items[0]!, p.items[1]!);
@@ -241,7 +312,10 @@ export function makeBuiltins(host: Host, currentFrame: () => Frame): Map<string,
     if (a.kw.size > 0 || !sortValues(out)) return u('sorted() with a key or mixed values', at);
     return list(out);
   });
-  def('reversed', (a, at) => { const s = seq(a.pos[0], at); return Array.isArray(s) ? list([...s].reverse()) : s; });
+  def('reversed', (a, at) => {
+    const s = seq(a.pos[0], at);
+    return Array.isArray(s) ? list([...s].reverse()) : s;
+  });
   def('enumerate', (a, at) => {
     const s = seq(a.pos[0], at);
     const start = Number(numeric(a.pos[1] ?? a.kw.get('start') ?? 0) ?? 0);
@@ -259,7 +333,13 @@ export function makeBuiltins(host: Host, currentFrame: () => Frame): Map<string,
     const [o, name, dflt] = a.pos;
     if (typeof name !== 'string') return u('getattr() with a name not known statically', at);
     const v = getAttr(host, o ?? null, name, at, currentFrame());
-    return isUnknown(v) && dflt !== undefined && isObj(o ?? null) && (o as { t: string }).t !== 'ext' && (o as { t: string }).t !== 'unknown' ? dflt : v;
+    return isUnknown(v) &&
+      dflt !== undefined &&
+      isObj(o ?? null) &&
+      (o as { t: string }).t !== 'ext' &&
+      (o as { t: string }).t !== 'unknown'
+      ? dflt
+      : v;
   });
   def('hasattr', (a, at) => {
     const [o, name] = a.pos;
@@ -267,30 +347,88 @@ export function makeBuiltins(host: Host, currentFrame: () => Frame): Map<string,
     const v = getAttr(host, o ?? null, name, at, currentFrame());
     return isUnknown(v) ? (isObj(o ?? null) && ['module', 'class', 'inst'].includes((o as { t: string }).t) ? false : v) : true;
   });
-  def('setattr', (a) => { if (typeof a.pos[1] === 'string') interp.setAttr(a.pos[0] ?? null, a.pos[1], a.pos[2] ?? null); return null; });
+  def('setattr', (a) => {
+    if (typeof a.pos[1] === 'string') interp.setAttr(a.pos[0] ?? null, a.pos[1], a.pos[2] ?? null);
+    return null;
+  });
   def('type', (a, at) => {
     if (a.pos.length !== 3) return u('type() of a value', at);
     const [name, bases, body] = a.pos;
     if (typeof name !== 'string') return u('type() with a name not known statically', at);
     const frame = currentFrame();
     const cls: ClassObj = {
-      t: 'class', name, module: frame.module, line: at.startPosition.row + 1, basesNode: null,
-      bases: iterItems(bases ?? null, 64) ?? [], body: new Map(), cache: new Map(), closure: null, resolving: new Set(),
+      t: 'class',
+      name,
+      module: frame.module,
+      line: at.startPosition.row + 1,
+      basesNode: null,
+      bases: iterItems(bases ?? null, 64) ?? [],
+      body: new Map(),
+      cache: new Map(),
+      closure: null,
+      resolving: new Set(),
     };
     if (isObj(body ?? null) && (body as { t: string }).t === 'dict') {
-      for (const [k, v] of (body as { entries: Map<string, [Value, Value]> }).entries.values()) if (typeof k === 'string') cls.body.set(k, { v });
+      for (const [k, v] of (body as { entries: Map<string, [Value, Value]> }).entries.values())
+        if (typeof k === 'string') cls.body.set(k, { v });
     }
     return cls;
   });
   def('super', (a, at) => {
     const f = currentFrame();
     if (!f.owner || f.self === undefined) return u('super() outside a method', at);
-    return { t: 'obj', kind: 'super', attrs: new Map<string, Value>([['cls', f.owner], ['self', f.self]]) };
+    return {
+      t: 'obj',
+      kind: 'super',
+      attrs: new Map<string, Value>([
+        ['cls', f.owner],
+        ['self', f.self],
+      ]),
+    };
   });
   def('print', () => null);
   def('classmethod', (a) => a.pos[0] ?? null);
   def('staticmethod', (a) => a.pos[0] ?? null);
-  for (const name of ['object', 'Exception', 'BaseException', 'ImportError', 'ModuleNotFoundError', 'ValueError', 'KeyError', 'TypeError', 'RuntimeError', 'int_', 'any', 'all', 'min', 'max', 'sum', 'abs', 'round', 'map', 'filter', 'open', 'globals', 'locals', 'vars', 'id', 'hash', 'repr', 'iter', 'next', 'callable', 'issubclass', 'format', 'ord', 'chr', 'input', 'exec', 'eval', 'compile', '__import__']) {
+  for (const name of [
+    'object',
+    'Exception',
+    'BaseException',
+    'ImportError',
+    'ModuleNotFoundError',
+    'ValueError',
+    'KeyError',
+    'TypeError',
+    'RuntimeError',
+    'int_',
+    'any',
+    'all',
+    'min',
+    'max',
+    'sum',
+    'abs',
+    'round',
+    'map',
+    'filter',
+    'open',
+    'globals',
+    'locals',
+    'vars',
+    'id',
+    'hash',
+    'repr',
+    'iter',
+    'next',
+    'callable',
+    'issubclass',
+    'format',
+    'ord',
+    'chr',
+    'input',
+    'exec',
+    'eval',
+    'compile',
+    '__import__',
+  ]) {
     if (!m.has(name)) def(name, (a, at) => u(`${name}() not evaluated statically`, at));
   }
   m.set('__builtins__', unknown('builtins module', '', 0));

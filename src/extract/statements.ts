@@ -4,14 +4,39 @@ import { EVAL_BUDGET } from './limits.js';
 import { BudgetExceeded, Evaluator, type Frame, PyRaise, mergeInto } from './interp.js';
 import { NOPE, binaryOp } from './operators.js';
 import {
-  type Args, type ClassObj, type FuncObj, type ModuleObj, type Scope, type Value,
-  dictSet, isObj, isUnknown, iterItems, truthy, pushAll
+  type Args,
+  type ClassObj,
+  type FuncObj,
+  type ModuleObj,
+  type Scope,
+  type Value,
+  dictSet,
+  isObj,
+  isUnknown,
+  iterItems,
+  truthy,
+  pushAll,
 } from './values.js';
 
-const enum Signal { Normal, Return, Break, Continue }
+const enum Signal {
+  Normal,
+  Return,
+  Break,
+  Continue,
+}
 
 export function moduleFrame(module: ModuleObj): Frame {
-  return { module, locals: null, parent: null, closure: null, classScope: null, globalNames: null, owner: null, self: undefined, ret: null };
+  return {
+    module,
+    locals: null,
+    parent: null,
+    closure: null,
+    classScope: null,
+    globalNames: null,
+    owner: null,
+    self: undefined,
+    ret: null,
+  };
 }
 
 /** Statement execution, functions and classes; expressions live in Evaluator. */
@@ -28,7 +53,11 @@ export abstract class Interp extends Evaluator {
         this.exec(stmt!, frame);
       } catch (e) {
         if (e instanceof PyRaise) {
-          this.diag({ file: module.file, line: stmt!.startPosition.row + 1, message: `${e.excType} while evaluating the module: ${e.message}` });
+          this.diag({
+            file: module.file,
+            line: stmt!.startPosition.row + 1,
+            message: `${e.excType} while evaluating the module: ${e.message}`,
+          });
         } else if (e instanceof BudgetExceeded) {
           this.diag({ file: module.file, line: stmt!.startPosition.row + 1, message: `${e.message}; rest of the module not evaluated` });
           return;
@@ -68,13 +97,20 @@ export abstract class Interp extends Evaluator {
         frame.ret = v ? this.ev(v, frame) : null;
         return Signal.Return;
       }
-      case 'break_statement': return Signal.Break;
-      case 'continue_statement': return Signal.Continue;
-      case 'if_statement': return this.nestedExec(frame, node, () => this.ifStatement(node, frame));
-      case 'for_statement': return this.nestedExec(frame, node, () => this.forStatement(node, frame));
-      case 'while_statement': return this.nestedExec(frame, node, () => this.whileStatement(node, frame));
-      case 'try_statement': return this.nestedExec(frame, node, () => this.tryStatement(node, frame));
-      case 'with_statement': return this.nestedExec(frame, node, () => this.execBlock(node.childForFieldName('body'), frame));
+      case 'break_statement':
+        return Signal.Break;
+      case 'continue_statement':
+        return Signal.Continue;
+      case 'if_statement':
+        return this.nestedExec(frame, node, () => this.ifStatement(node, frame));
+      case 'for_statement':
+        return this.nestedExec(frame, node, () => this.forStatement(node, frame));
+      case 'while_statement':
+        return this.nestedExec(frame, node, () => this.whileStatement(node, frame));
+      case 'try_statement':
+        return this.nestedExec(frame, node, () => this.tryStatement(node, frame));
+      case 'with_statement':
+        return this.nestedExec(frame, node, () => this.execBlock(node.childForFieldName('body'), frame));
       case 'function_definition':
       case 'class_definition':
       case 'decorated_definition':
@@ -165,7 +201,11 @@ export abstract class Interp extends Evaluator {
       const t = truthy(this.ev(node.childForFieldName('condition')!, frame));
       if (t !== true) return Signal.Normal;
       if (i >= EVAL_BUDGET.loopIterations) {
-        this.diag({ file: frame.module.file, line: node.startPosition.row + 1, message: `loop stopped after ${EVAL_BUDGET.loopIterations} iterations` });
+        this.diag({
+          file: frame.module.file,
+          line: node.startPosition.row + 1,
+          message: `loop stopped after ${EVAL_BUDGET.loopIterations} iterations`,
+        });
         return Signal.Normal;
       }
       const sig = this.execBlock(body, frame);
@@ -237,7 +277,12 @@ export abstract class Interp extends Evaluator {
         const targets = target.namedChildren.filter((c) => c!.type !== 'comment') as Node[];
         const items = iterItems(value, EVAL_BUDGET.collectionItems);
         targets.forEach((t, i) => {
-          const v = items && items.length === targets.length ? items[i]! : isUnknown(value) ? value : this.unk('unpacking not known statically', frame, t);
+          const v =
+            items && items.length === targets.length
+              ? items[i]!
+              : isUnknown(value)
+                ? value
+                : this.unk('unpacking not known statically', frame, t);
           this.assignTarget(t, v, frame);
         });
         return;
@@ -286,11 +331,22 @@ export abstract class Interp extends Evaluator {
     const closure = frame.locals ? snapshot(frame) : null;
     if (def.type === 'function_definition') {
       const decoNames = decorators.map((d) => d.text.replace(/^@\s*/, '').trim());
-      const kind = decoNames.includes('classmethod') ? 'classmethod' : decoNames.includes('staticmethod') ? 'staticmethod'
-        : decoNames.some((d) => d === 'property' || d.endsWith('.setter')) ? 'property' : 'function';
+      const kind = decoNames.includes('classmethod')
+        ? 'classmethod'
+        : decoNames.includes('staticmethod')
+          ? 'staticmethod'
+          : decoNames.some((d) => d === 'property' || d.endsWith('.setter'))
+            ? 'property'
+            : 'function';
       const fn: FuncObj = {
-        t: 'func', name, node: def, module: frame.module, closure, kind,
-        isAsync: def.child(0)?.type === 'async', owner: frame.classScope,
+        t: 'func',
+        name,
+        node: def,
+        module: frame.module,
+        closure,
+        kind,
+        isAsync: def.child(0)?.type === 'async',
+        owner: frame.classScope,
       };
       this.scopeFor(name, frame).set(name, fn);
       return;
@@ -310,11 +366,21 @@ export abstract class Interp extends Evaluator {
   makeClass(def: Node, frame: Frame, closure: Scope | null): ClassObj {
     const basesNode = def.childForFieldName('superclasses');
     const cls: ClassObj = {
-      t: 'class', name: def.childForFieldName('name')!.text, module: frame.module, line: def.startPosition.row + 1,
-      basesNode, bases: null, body: new Map(), cache: new Map(), closure, resolving: new Set(),
+      t: 'class',
+      name: def.childForFieldName('name')!.text,
+      module: frame.module,
+      line: def.startPosition.row + 1,
+      basesNode,
+      bases: null,
+      body: new Map(),
+      cache: new Map(),
+      closure,
+      resolving: new Set(),
     };
     cls.bases = basesNode
-      ? (basesNode.namedChildren.filter((b) => b!.type !== 'keyword_argument' && b!.type !== 'comment') as Node[]).map((b) => this.ev(b, frame))
+      ? (basesNode.namedChildren.filter((b) => b!.type !== 'keyword_argument' && b!.type !== 'comment') as Node[]).map((b) =>
+          this.ev(b, frame),
+        )
       : [];
     const bodyFrame: Frame = { ...frame, classScope: cls, ret: null };
     this.collectClassBody(def.childForFieldName('body'), cls, bodyFrame);
@@ -354,8 +420,15 @@ export abstract class Interp extends Evaluator {
     }
     const locals: Scope = new Map();
     const frame: Frame = {
-      module: fn.module, locals, parent: null, closure: fn.closure, classScope: null, globalNames: null,
-      owner: fn.owner, self: self ?? args.pos[0], ret: null,
+      module: fn.module,
+      locals,
+      parent: null,
+      closure: fn.closure,
+      classScope: null,
+      globalNames: null,
+      owner: fn.owner,
+      self: self ?? args.pos[0],
+      ret: null,
     };
     const pos = self !== undefined ? [self, ...args.pos] : args.pos;
     bindParams(this, fn, pos, args.kw, frame);
@@ -385,12 +458,17 @@ function catches(handler: Node, excType: string): boolean {
   const value = handler.namedChildren.find((c) => c!.type !== 'block' && c!.type !== 'comment');
   if (!value) return true;
   const typesNode = value.type === 'as_pattern' ? value.namedChild(0)! : value;
-  const names = (typesNode.type === 'tuple' || typesNode.type === 'parenthesized_expression' ? typesNode.namedChildren.map((n) => n!.text) : [typesNode.text])
-    .map((n) => n.split('.').pop()!);
+  const names = (
+    typesNode.type === 'tuple' || typesNode.type === 'parenthesized_expression'
+      ? typesNode.namedChildren.map((n) => n!.text)
+      : [typesNode.text]
+  ).map((n) => n.split('.').pop()!);
   const family: Record<string, string[]> = {
     ImportError: ['ImportError', 'ModuleNotFoundError'],
     ModuleNotFoundError: ['ModuleNotFoundError'],
   };
   const accepted = family[excType] ?? [excType];
-  return names.some((n) => n === 'Exception' || n === 'BaseException' || accepted.includes(n) || (excType === 'ModuleNotFoundError' && n === 'ImportError'));
+  return names.some(
+    (n) => n === 'Exception' || n === 'BaseException' || accepted.includes(n) || (excType === 'ModuleNotFoundError' && n === 'ImportError'),
+  );
 }

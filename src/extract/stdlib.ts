@@ -48,7 +48,14 @@ function globIn(fs: PackFS, pattern: string): string[] | undefined {
   const dir = posix.dirname(p);
   const base = posix.basename(p);
   if (/[*?[]/.test(dir)) return undefined;
-  const re = new RegExp('^' + base.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]') + '$');
+  const re = new RegExp(
+    '^' +
+      base
+        .replace(/[.+^${}()|\\]/g, '\\$&')
+        .replace(/\*/g, '[^/]*')
+        .replace(/\?/g, '[^/]') +
+      '$',
+  );
   return (fs.list(dir) ?? []).filter((n) => re.test(n) && !(n.startsWith('.') && !base.startsWith('.'))).map((n) => posix.join(dir, n));
 }
 
@@ -60,8 +67,10 @@ export function callStdlib(path: string, a: Args, fs: PackFS): Value | undefined
       const parts = a.pos.map(asPath);
       return parts.every((x) => x !== undefined) ? posix.join(...(parts as string[])) : undefined;
     }
-    case 'os.path.dirname': return p0 === undefined ? undefined : posix.dirname(p0);
-    case 'os.path.basename': return p0 === undefined ? undefined : posix.basename(p0);
+    case 'os.path.dirname':
+      return p0 === undefined ? undefined : posix.dirname(p0);
+    case 'os.path.basename':
+      return p0 === undefined ? undefined : posix.basename(p0);
     case 'os.path.splitext': {
       if (p0 === undefined) return undefined;
       const ext = posix.extname(p0);
@@ -71,9 +80,12 @@ export function callStdlib(path: string, a: Args, fs: PackFS): Value | undefined
     case 'os.path.realpath':
     case 'os.path.normpath':
       return p0 === undefined ? undefined : norm(p0);
-    case 'os.path.exists': return p0 === undefined ? undefined : fs.isFile(norm(p0)) || fs.isDir(norm(p0));
-    case 'os.path.isfile': return p0 === undefined ? undefined : fs.isFile(norm(p0));
-    case 'os.path.isdir': return p0 === undefined ? undefined : fs.isDir(norm(p0));
+    case 'os.path.exists':
+      return p0 === undefined ? undefined : fs.isFile(norm(p0)) || fs.isDir(norm(p0));
+    case 'os.path.isfile':
+      return p0 === undefined ? undefined : fs.isFile(norm(p0));
+    case 'os.path.isdir':
+      return p0 === undefined ? undefined : fs.isDir(norm(p0));
     case 'os.listdir': {
       const entries = p0 === undefined ? undefined : fs.list(norm(p0));
       return entries ? list(entries) : undefined;
@@ -114,28 +126,40 @@ export function callStdlib(path: string, a: Args, fs: PackFS): Value | undefined
 export function pathAttr(p: PathObj, name: string, fs: PackFS): Value | undefined {
   const mk = (s: string): PathObj => ({ t: 'path', p: norm(s) });
   const method = (call: (a: Args) => Value | undefined): Value => ({
-    t: 'builtin', name: `Path.${name}`, call: (a) => call(a) ?? { t: 'unknown', reason: `Path.${name} not evaluated`, file: '', line: 0 },
+    t: 'builtin',
+    name: `Path.${name}`,
+    call: (a) => call(a) ?? { t: 'unknown', reason: `Path.${name} not evaluated`, file: '', line: 0 },
   });
   switch (name) {
-    case 'parent': return mk(posix.dirname(p.p));
-    case 'name': return posix.basename(p.p);
-    case 'stem': return posix.basename(p.p, posix.extname(p.p));
-    case 'suffix': return posix.extname(p.p);
-    case 'parts': return tuple(p.p.split('/').filter(Boolean));
+    case 'parent':
+      return mk(posix.dirname(p.p));
+    case 'name':
+      return posix.basename(p.p);
+    case 'stem':
+      return posix.basename(p.p, posix.extname(p.p));
+    case 'suffix':
+      return posix.extname(p.p);
+    case 'parts':
+      return tuple(p.p.split('/').filter(Boolean));
     case 'resolve':
     case 'absolute':
       return method(() => p);
-    case 'exists': return method(() => fs.isFile(p.p) || fs.isDir(p.p));
-    case 'is_file': return method(() => fs.isFile(p.p));
-    case 'is_dir': return method(() => fs.isDir(p.p));
-    case 'joinpath': return method((a) => {
-      const parts = a.pos.map(asPath);
-      return parts.every((x) => x !== undefined) ? mk(posix.join(p.p, ...(parts as string[]))) : undefined;
-    });
-    case 'iterdir': return method(() => {
-      const entries = fs.list(p.p);
-      return entries ? list(entries.slice(0, EVAL_BUDGET.loopIterations).map((n) => mk(posix.join(p.p, n)))) : undefined;
-    });
+    case 'exists':
+      return method(() => fs.isFile(p.p) || fs.isDir(p.p));
+    case 'is_file':
+      return method(() => fs.isFile(p.p));
+    case 'is_dir':
+      return method(() => fs.isDir(p.p));
+    case 'joinpath':
+      return method((a) => {
+        const parts = a.pos.map(asPath);
+        return parts.every((x) => x !== undefined) ? mk(posix.join(p.p, ...(parts as string[]))) : undefined;
+      });
+    case 'iterdir':
+      return method(() => {
+        const entries = fs.list(p.p);
+        return entries ? list(entries.slice(0, EVAL_BUDGET.loopIterations).map((n) => mk(posix.join(p.p, n)))) : undefined;
+      });
     case 'glob':
     case 'rglob':
       return method((a) => {

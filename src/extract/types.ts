@@ -1,29 +1,12 @@
-/** Public shapes of the extractor; `index.ts` re-exports them. */
+import type { ExtractedComfyNode, ExtractionResult } from '../contract/index.js';
+
+/** Public shapes of the extractor; `index.ts` re-exports them. The output shapes are the contract's. */
 
 /** One value of the CreateComfyNodes `nodes` map; the map key is the comfy node name. */
-export interface ComfyNodeBody {
-  category: string;
-  description: string;
-  function: string;
-  /** JSON text of the V1 /object_info `input` object. */
-  input_types: string;
-  /** JSON text of the `output` array. */
-  return_types: string;
-  /** JSON text of the `output_name` array. */
-  return_names: string;
-  output_is_list: boolean[];
-  deprecated: boolean;
-  experimental: boolean;
-  display_name: string;
-  output_node: boolean;
-}
+export type ComfyNodeBody = ExtractedComfyNode;
 
-export interface CreateComfyNodesBody {
-  success: boolean;
-  status?: string;
-  reason?: string;
-  nodes: Record<string, ComfyNodeBody>;
-}
+/** The CreateComfyNodes body extraction produces: every node complete. */
+export type CreateComfyNodesBody = ExtractionResult;
 
 export interface Diagnostic {
   file: string;

@@ -8,8 +8,17 @@ const NO_ARGS: Args = { pos: [], kw: new Map() };
 
 export function defaultBody(name: string, description = ''): ComfyNodeBody {
   return {
-    category: 'sd', description, function: '', input_types: '{}', return_types: '[]', return_names: '[]',
-    output_is_list: [], deprecated: false, experimental: false, display_name: name, output_node: false,
+    category: 'sd',
+    description,
+    function: '',
+    input_types: '{}',
+    return_types: '[]',
+    return_names: '[]',
+    output_is_list: [],
+    deprecated: false,
+    experimental: false,
+    display_name: name,
+    output_node: false,
   };
 }
 
@@ -17,7 +26,10 @@ export function defaultBody(name: string, description = ''): ComfyNodeBody {
 export function nodeReporter(diags: Diagnostic[], node: string, fallback: { file: string; line: number }) {
   return (field: string, u: Unknown, what?: string): void => {
     diags.push({
-      file: u.file || fallback.file, line: u.line || fallback.line, node, field,
+      file: u.file || fallback.file,
+      line: u.line || fallback.line,
+      node,
+      field,
       message: `${what ? what + ': ' : ''}${u.reason}`,
     });
   };
@@ -38,10 +50,19 @@ export function callClassMethod(interp: PackInterp, cls: ClassObj, name: string)
 }
 
 /** The V1 /object_info shapes of one registered class (or of a V3 class registered the V1 way). */
-export function nodeFromClass(interp: PackInterp, name: string, clsVal: Value, display: Value | undefined, diags: Diagnostic[], where: { file: string; line: number }): ComfyNodeBody {
+export function nodeFromClass(
+  interp: PackInterp,
+  name: string,
+  clsVal: Value,
+  display: Value | undefined,
+  diags: Diagnostic[],
+  where: { file: string; line: number },
+): ComfyNodeBody {
   const displayName = typeof display === 'string' ? display : name;
   if (!isObj(clsVal) || clsVal.t !== 'class') {
-    const u: Unknown = isUnknown(clsVal) ? clsVal : { t: 'unknown', reason: 'registered value is not a class defined in the pack', file: where.file, line: where.line };
+    const u: Unknown = isUnknown(clsVal)
+      ? clsVal
+      : { t: 'unknown', reason: 'registered value is not a class defined in the pack', file: where.file, line: where.line };
     nodeReporter(diags, name, where)('class', u);
     return { ...defaultBody(name), display_name: displayName };
   }
@@ -54,16 +75,19 @@ export function nodeFromClass(interp: PackInterp, name: string, clsVal: Value, d
     const v = interp.classAttr(cls, field);
     return v;
   };
-  const onUnknown = (base: string): OnUnknown => (path, u) => {
-    const [section, input, ...rest] = path.slice(1);
-    if (base === 'input_types' && section !== undefined && input !== undefined) {
-      report(`input_types.${section}.${input}`, u, rest.length ? `option ${rest.join('.')}` : undefined);
-    } else report(path.length > 1 ? `${base}.${path.slice(1).join('.')}` : base, u);
-  };
+  const onUnknown =
+    (base: string): OnUnknown =>
+    (path, u) => {
+      const [section, input, ...rest] = path.slice(1);
+      if (base === 'input_types' && section !== undefined && input !== undefined) {
+        report(`input_types.${section}.${input}`, u, rest.length ? `option ${rest.join('.')}` : undefined);
+      } else report(path.length > 1 ? `${base}.${path.slice(1).join('.')}` : base, u);
+    };
 
   const inputTypes: { [k: string]: Json } = {};
   const it = callClassMethod(interp, cls, 'INPUT_TYPES');
-  if (it === undefined) report('input_types', { t: 'unknown', reason: 'INPUT_TYPES is not defined', file: cls.module.file, line: cls.line });
+  if (it === undefined)
+    report('input_types', { t: 'unknown', reason: 'INPUT_TYPES is not defined', file: cls.module.file, line: cls.line });
   else if (isObj(it) && it.t === 'dict') {
     for (const [sectionKey, section] of it.entries.values()) {
       if (typeof sectionKey !== 'string') continue;
@@ -81,7 +105,11 @@ export function nodeFromClass(interp: PackInterp, name: string, clsVal: Value, d
       }
     }
     if (it.partial) report('input_types', it.partial, 'some sections are not known statically');
-  } else report('input_types', isUnknown(it) ? it : { t: 'unknown', reason: 'INPUT_TYPES did not return a dict', file: cls.module.file, line: cls.line });
+  } else
+    report(
+      'input_types',
+      isUnknown(it) ? it : { t: 'unknown', reason: 'INPUT_TYPES did not return a dict', file: cls.module.file, line: cls.line },
+    );
 
   const rt = attr('RETURN_TYPES');
   let returnTypes: Json[] = [];
@@ -93,7 +121,11 @@ export function nodeFromClass(interp: PackInterp, name: string, clsVal: Value, d
         if (j === undefined) return '*';
         return j;
       });
-    } else report('return_types', isUnknown(rt) ? rt : { t: 'unknown', reason: 'RETURN_TYPES is not a tuple', file: cls.module.file, line: cls.line });
+    } else
+      report(
+        'return_types',
+        isUnknown(rt) ? rt : { t: 'unknown', reason: 'RETURN_TYPES is not a tuple', file: cls.module.file, line: cls.line },
+      );
   }
   const names = attr('RETURN_NAMES');
   let returnNames: Json[] = returnTypes;
@@ -105,7 +137,11 @@ export function nodeFromClass(interp: PackInterp, name: string, clsVal: Value, d
   let outputIsList: boolean[] = returnTypes.map(() => false);
   if (oil !== undefined) {
     if (isObj(oil) && oil.t === 'list') outputIsList = oil.items.map((x) => truthy(x) === true);
-    else report('output_is_list', isUnknown(oil) ? oil : { t: 'unknown', reason: 'OUTPUT_IS_LIST is not a tuple', file: cls.module.file, line: cls.line });
+    else
+      report(
+        'output_is_list',
+        isUnknown(oil) ? oil : { t: 'unknown', reason: 'OUTPUT_IS_LIST is not a tuple', file: cls.module.file, line: cls.line },
+      );
   }
   const text = (field: string, key: string, dflt: string): string => {
     const v = attr(key);
@@ -118,7 +154,8 @@ export function nodeFromClass(interp: PackInterp, name: string, clsVal: Value, d
     const v = attr(key);
     if (v === undefined) return false;
     const t = strictTrue ? pyEquals(v, true) : truthy(v);
-    if (t === undefined) report(field, isUnknown(v) ? v : { t: 'unknown', reason: `${key} not known statically`, file: cls.module.file, line: cls.line });
+    if (t === undefined)
+      report(field, isUnknown(v) ? v : { t: 'unknown', reason: `${key} not known statically`, file: cls.module.file, line: cls.line });
     return t === true;
   };
   return {
@@ -163,13 +200,19 @@ function v3Body(interp: PackInterp, cls: ClassObj, name: string, report: ReturnT
   if (!isObj(ds ?? null) || (ds as { t: string }).t !== 'func') return null;
   const schema = callClassMethod(interp, cls, 'define_schema');
   if (!isObj(schema ?? null) || (schema as { t: string }).t !== 'obj' || (schema as { kind: string }).kind !== 'Schema') {
-    report('define_schema', isUnknown(schema ?? null) ? (schema as Unknown) : { t: 'unknown', reason: 'define_schema() did not return io.Schema', file: cls.module.file, line: cls.line });
+    report(
+      'define_schema',
+      isUnknown(schema ?? null)
+        ? (schema as Unknown)
+        : { t: 'unknown', reason: 'define_schema() did not return io.Schema', file: cls.module.file, line: cls.line },
+    );
     return null;
   }
   const exec = interp.classAttr(cls, 'execute');
   const isAsync = isObj(exec ?? null) && (exec as { t: string }).t === 'func' && (exec as { isAsync: boolean }).isAsync;
   return schemaToBody(schema as Extract<Value, { t: 'obj' }>, {
-    nodeId: name, isAsync,
+    nodeId: name,
+    isAsync,
     onUnknown: (path, u) => report(path.slice(0, 3).join('.'), u, path.length > 3 ? `option ${path.slice(3).join('.')}` : undefined),
   });
 }

@@ -8,17 +8,56 @@ import { type Args, type PyObj, type Value, isObj, obj } from './values.js';
  */
 
 const IO_TYPES: Record<string, string> = {
-  Boolean: 'BOOLEAN', Int: 'INT', Float: 'FLOAT', String: 'STRING', Combo: 'COMBO', MultiCombo: 'COMBO',
-  Image: 'IMAGE', WanCameraEmbedding: 'WAN_CAMERA_EMBEDDING', Webcam: 'WEBCAM', Mask: 'MASK', Latent: 'LATENT',
-  Conditioning: 'CONDITIONING', Sampler: 'SAMPLER', Sigmas: 'SIGMAS', Noise: 'NOISE', Guider: 'GUIDER',
-  Clip: 'CLIP', ControlNet: 'CONTROL_NET', Vae: 'VAE', Model: 'MODEL', ClipVision: 'CLIP_VISION',
-  ClipVisionOutput: 'CLIP_VISION_OUTPUT', StyleModel: 'STYLE_MODEL', Gligen: 'GLIGEN', UpscaleModel: 'UPSCALE_MODEL',
-  Audio: 'AUDIO', Video: 'VIDEO', SVG: 'SVG', LoraModel: 'LORA_MODEL', LossMap: 'LOSS_MAP', Voxel: 'VOXEL',
-  Mesh: 'MESH', Hooks: 'HOOKS', HookKeyframes: 'HOOK_KEYFRAMES', TimestepsRange: 'TIMESTEPS_RANGE',
-  LatentOperation: 'LATENT_OPERATION', FlowControl: 'FLOW_CONTROL', Accumulation: 'ACCUMULATION',
-  Load3DCamera: 'LOAD3D_CAMERA', Load3D: 'LOAD_3D', Load3DAnimation: 'LOAD_3D_ANIMATION', Photomaker: 'PHOTOMAKER',
-  Point: 'POINT', FaceAnalysis: 'FACE_ANALYSIS', BBOX: 'BBOX', SEGS: 'SEGS', AnyType: '*', MODEL_PATCH: 'MODEL_PATCH',
-  AudioEncoder: 'AUDIO_ENCODER', AudioEncoderOutput: 'AUDIO_ENCODER_OUTPUT',
+  Boolean: 'BOOLEAN',
+  Int: 'INT',
+  Float: 'FLOAT',
+  String: 'STRING',
+  Combo: 'COMBO',
+  MultiCombo: 'COMBO',
+  Image: 'IMAGE',
+  WanCameraEmbedding: 'WAN_CAMERA_EMBEDDING',
+  Webcam: 'WEBCAM',
+  Mask: 'MASK',
+  Latent: 'LATENT',
+  Conditioning: 'CONDITIONING',
+  Sampler: 'SAMPLER',
+  Sigmas: 'SIGMAS',
+  Noise: 'NOISE',
+  Guider: 'GUIDER',
+  Clip: 'CLIP',
+  ControlNet: 'CONTROL_NET',
+  Vae: 'VAE',
+  Model: 'MODEL',
+  ClipVision: 'CLIP_VISION',
+  ClipVisionOutput: 'CLIP_VISION_OUTPUT',
+  StyleModel: 'STYLE_MODEL',
+  Gligen: 'GLIGEN',
+  UpscaleModel: 'UPSCALE_MODEL',
+  Audio: 'AUDIO',
+  Video: 'VIDEO',
+  SVG: 'SVG',
+  LoraModel: 'LORA_MODEL',
+  LossMap: 'LOSS_MAP',
+  Voxel: 'VOXEL',
+  Mesh: 'MESH',
+  Hooks: 'HOOKS',
+  HookKeyframes: 'HOOK_KEYFRAMES',
+  TimestepsRange: 'TIMESTEPS_RANGE',
+  LatentOperation: 'LATENT_OPERATION',
+  FlowControl: 'FLOW_CONTROL',
+  Accumulation: 'ACCUMULATION',
+  Load3DCamera: 'LOAD3D_CAMERA',
+  Load3D: 'LOAD_3D',
+  Load3DAnimation: 'LOAD_3D_ANIMATION',
+  Photomaker: 'PHOTOMAKER',
+  Point: 'POINT',
+  FaceAnalysis: 'FACE_ANALYSIS',
+  BBOX: 'BBOX',
+  SEGS: 'SEGS',
+  AnyType: '*',
+  MODEL_PATCH: 'MODEL_PATCH',
+  AudioEncoder: 'AUDIO_ENCODER',
+  AudioEncoderOutput: 'AUDIO_ENCODER_OUTPUT',
 };
 const WIDGETS = new Set(['Boolean', 'Int', 'Float', 'String', 'Combo', 'MultiCombo', 'Webcam']);
 
@@ -29,16 +68,58 @@ const POSITIONAL: Record<string, string[]> = {
   Int: [...BASE, 'default', 'min', 'max', 'step', 'control_after_generate', 'display_mode', 'socketless', 'force_input'],
   Float: [...BASE, 'default', 'min', 'max', 'step', 'round', 'display_mode', 'socketless', 'force_input'],
   String: [...BASE, 'multiline', 'placeholder', 'default', 'dynamic_prompts', 'socketless', 'force_input'],
-  Combo: ['id', 'options', 'display_name', 'optional', 'tooltip', 'lazy', 'default', 'control_after_generate', 'upload', 'image_folder', 'remote', 'socketless'],
-  MultiCombo: ['id', 'options', 'display_name', 'optional', 'tooltip', 'lazy', 'default', 'placeholder', 'chip', 'control_after_generate', 'socketless'],
+  Combo: [
+    'id',
+    'options',
+    'display_name',
+    'optional',
+    'tooltip',
+    'lazy',
+    'default',
+    'control_after_generate',
+    'upload',
+    'image_folder',
+    'remote',
+    'socketless',
+  ],
+  MultiCombo: [
+    'id',
+    'options',
+    'display_name',
+    'optional',
+    'tooltip',
+    'lazy',
+    'default',
+    'placeholder',
+    'chip',
+    'control_after_generate',
+    'socketless',
+  ],
   Webcam: [...BASE, 'default', 'socketless'],
   Output: ['id', 'display_name', 'tooltip', 'is_output_list'],
   ComboOutput: ['id', 'display_name', 'options', 'tooltip', 'is_output_list'],
-  Schema: ['node_id', 'display_name', 'category', 'inputs', 'outputs', 'hidden', 'description', 'is_input_list', 'is_output_node', 'is_deprecated', 'is_experimental', 'is_api_node'],
+  Schema: [
+    'node_id',
+    'display_name',
+    'category',
+    'inputs',
+    'outputs',
+    'hidden',
+    'description',
+    'is_input_list',
+    'is_output_node',
+    'is_deprecated',
+    'is_experimental',
+    'is_api_node',
+  ],
 };
 const HIDDEN: Record<string, string> = {
-  unique_id: 'UNIQUE_ID', prompt: 'PROMPT', extra_pnginfo: 'EXTRA_PNGINFO', dynprompt: 'DYNPROMPT',
-  auth_token_comfy_org: 'AUTH_TOKEN_COMFY_ORG', api_key_comfy_org: 'API_KEY_COMFY_ORG',
+  unique_id: 'UNIQUE_ID',
+  prompt: 'PROMPT',
+  extra_pnginfo: 'EXTRA_PNGINFO',
+  dynprompt: 'DYNPROMPT',
+  auth_token_comfy_org: 'AUTH_TOKEN_COMFY_ORG',
+  api_key_comfy_org: 'API_KEY_COMFY_ORG',
 };
 const ENUMS: Record<string, Record<string, string>> = {
   NumberDisplay: { number: 'number', slider: 'slider', gradient_slider: 'gradientslider' },
@@ -49,7 +130,9 @@ const ENUMS: Record<string, Record<string, string>> = {
 
 /** The part of an external path after `comfy_api.<version>.io`, or null when it is not the V3 io API. */
 export function v3Rest(path: string): string | null {
-  const m = /^comfy_api\.[A-Za-z0-9_]+\.(?:_?io|IO)(?:\.(.*))?$/.exec(path) ?? /^comfy_api\.[A-Za-z0-9_]+\.(ComfyExtension|ComfyNode|io)$/.exec(path);
+  const m =
+    /^comfy_api\.[A-Za-z0-9_]+\.(?:_?io|IO)(?:\.(.*))?$/.exec(path) ??
+    /^comfy_api\.[A-Za-z0-9_]+\.(ComfyExtension|ComfyNode|io)$/.exec(path);
   if (!m) return null;
   return m[1] ?? '';
 }
@@ -65,7 +148,9 @@ export function v3Resolve(rest: string): Value | undefined {
 function bind(kind: string, a: Args): Map<string, Value> {
   const names = POSITIONAL[kind] ?? POSITIONAL.Input!;
   const m = new Map<string, Value>();
-  a.pos.forEach((v, i) => { if (names[i]) m.set(names[i]!, v); });
+  a.pos.forEach((v, i) => {
+    if (names[i]) m.set(names[i]!, v);
+  });
   for (const [k, v] of a.kw) m.set(k, v);
   return m;
 }
@@ -110,7 +195,9 @@ const get = (o: PyObj, k: string): Value => (o.attrs.has(k) ? o.attrs.get(k)! : 
 /** Input.as_dict / WidgetInput.as_dict and the per-type additions, `None` values pruned. */
 function inputOptions(i: PyObj): Map<string, Value> {
   const out = new Map<string, Value>();
-  const put = (k: string, v: Value): void => { if (v !== null) out.set(k, v); };
+  const put = (k: string, v: Value): void => {
+    if (v !== null) out.set(k, v);
+  };
   put('display_name', get(i, 'display_name'));
   put('tooltip', get(i, 'tooltip'));
   put('lazy', get(i, 'lazy'));
@@ -195,7 +282,9 @@ export function schemaToBody(schema: PyObj, ctx: V3Context): ComfyNodeBody {
   for (const h of items(get(schema, 'hidden'))) {
     if (isObj(h) && h.t === 'obj' && h.kind === 'Hidden') hidden.push(get(h, 'name') as string);
   }
-  const addHidden = (name: string): void => { if (!hidden.includes(name)) hidden.push(name); };
+  const addHidden = (name: string): void => {
+    if (!hidden.includes(name)) hidden.push(name);
+  };
   if (flag('is_api_node')) ['auth_token_comfy_org', 'api_key_comfy_org'].forEach(addHidden);
   if (flag('is_output_node')) ['prompt', 'extra_pnginfo'].forEach(addHidden);
   if (hidden.length) input.hidden = Object.fromEntries(hidden.map((h) => [h, [HIDDEN[h]!]]));
@@ -204,10 +293,18 @@ export function schemaToBody(schema: PyObj, ctx: V3Context): ComfyNodeBody {
   const isList: boolean[] = [];
   items(get(schema, 'outputs')).forEach((o, n) => {
     if (!isObj(o) || o.t !== 'obj' || o.kind !== 'V3Output') {
-      ctx.onUnknown(['return_types', String(n)], { t: 'unknown', reason: 'an output of the schema is not statically known', file: '', line: 0 });
+      ctx.onUnknown(['return_types', String(n)], {
+        t: 'unknown',
+        reason: 'an output of the schema is not statically known',
+        file: '',
+        line: 0,
+      });
       return;
     }
-    const ioType = get(o, 'typeName') === 'Combo' ? toJson(get(o, 'options'), ['return_types', String(n)], ctx.onUnknown) ?? [] : (get(o, 'ioType') as Json);
+    const ioType =
+      get(o, 'typeName') === 'Combo'
+        ? (toJson(get(o, 'options'), ['return_types', String(n)], ctx.onUnknown) ?? [])
+        : (get(o, 'ioType') as Json);
     output.push(ioType);
     const dn = get(o, 'display_name');
     names.push(typeof dn === 'string' && dn ? dn : ioType);

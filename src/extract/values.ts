@@ -26,16 +26,47 @@ export type Value =
   | PathObj
   | PyObj;
 
-export interface PyList { t: 'list'; tuple: boolean; items: Value[] }
-export interface PyDict { t: 'dict'; entries: Map<string, [Value, Value]>; partial?: Unknown }
-export interface PySet { t: 'set'; entries: Map<string, Value> }
-export interface Unknown { t: 'unknown'; reason: string; file: string; line: number }
+export interface PyList {
+  t: 'list';
+  tuple: boolean;
+  items: Value[];
+}
+export interface PyDict {
+  t: 'dict';
+  entries: Map<string, [Value, Value]>;
+  partial?: Unknown;
+}
+export interface PySet {
+  t: 'set';
+  entries: Map<string, Value>;
+}
+export interface Unknown {
+  t: 'unknown';
+  reason: string;
+  file: string;
+  line: number;
+}
 /** A name from outside the pack (torch, folder_paths, comfy_api…), known only by its dotted path. */
-export interface External { t: 'ext'; path: string }
-export interface RangeObj { t: 'range'; start: number; stop: number; step: number }
-export interface PathObj { t: 'path'; p: string }
+export interface External {
+  t: 'ext';
+  path: string;
+}
+export interface RangeObj {
+  t: 'range';
+  start: number;
+  stop: number;
+  step: number;
+}
+export interface PathObj {
+  t: 'path';
+  p: string;
+}
 /** Generic attribute bag: V3 schema/input/output objects, enum members, results of builtins. */
-export interface PyObj { t: 'obj'; kind: string; attrs: Map<string, Value> }
+export interface PyObj {
+  t: 'obj';
+  kind: string;
+  attrs: Map<string, Value>;
+}
 
 export type Scope = Map<string, Value>;
 
@@ -74,8 +105,16 @@ export interface FuncObj {
   owner: ClassObj | null;
 }
 
-export interface BoundMethod { t: 'bound'; fn: FuncObj; self: Value }
-export interface Instance { t: 'inst'; cls: ClassObj; attrs: Map<string, Value> }
+export interface BoundMethod {
+  t: 'bound';
+  fn: FuncObj;
+  self: Value;
+}
+export interface Instance {
+  t: 'inst';
+  cls: ClassObj;
+  attrs: Map<string, Value>;
+}
 
 export type Args = { pos: Value[]; kw: Map<string, Value> };
 export interface Builtin {
@@ -84,8 +123,7 @@ export interface Builtin {
   call: (args: Args, at: Node) => Value;
 }
 
-export const isObj = (v: Value): v is Exclude<Value, null | boolean | number | bigint | string> =>
-  v !== null && typeof v === 'object';
+export const isObj = (v: Value): v is Exclude<Value, null | boolean | number | bigint | string> => v !== null && typeof v === 'object';
 
 export const isUnknown = (v: Value): v is Unknown => isObj(v) && v.t === 'unknown';
 
@@ -144,10 +182,14 @@ export function truthy(v: Value): boolean | undefined {
   if (typeof v === 'bigint') return v !== 0n;
   if (typeof v === 'string') return v.length > 0;
   switch (v.t) {
-    case 'list': return v.items.length > 0;
-    case 'dict': return v.partial ? undefined : v.entries.size > 0;
-    case 'set': return v.entries.size > 0;
-    case 'range': return rangeLength(v) > 0;
+    case 'list':
+      return v.items.length > 0;
+    case 'dict':
+      return v.partial ? undefined : v.entries.size > 0;
+    case 'set':
+      return v.entries.size > 0;
+    case 'range':
+      return rangeLength(v) > 0;
     case 'unknown':
     case 'ext':
       return undefined;
@@ -245,9 +287,12 @@ export function iterItems(v: Value, cap: number): Value[] | undefined {
   if (typeof v === 'string') return v.length > cap ? undefined : Array.from(v);
   if (!isObj(v)) return undefined;
   switch (v.t) {
-    case 'list': return v.items;
-    case 'dict': return v.partial ? undefined : [...v.entries.values()].map((e) => e[0]);
-    case 'set': return [...v.entries.values()];
+    case 'list':
+      return v.items;
+    case 'dict':
+      return v.partial ? undefined : [...v.entries.values()].map((e) => e[0]);
+    case 'set':
+      return [...v.entries.values()];
     case 'range': {
       const n = rangeLength(v);
       if (n > cap) return undefined;

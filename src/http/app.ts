@@ -28,6 +28,11 @@ export interface AppOptions {
   /** Entries of the anonymous-GET answer cache; 0 turns it off (default 20,000). */
   readCache?: number;
   logger?: FastifyServerOptions['logger'];
+  /**
+   * A server already listening (see `bindServer`): the app answers its requests, and closing the
+   * app does not close it. Without one the app makes its own, for `inject` or `app.listen`.
+   */
+  server?: http.Server;
 }
 
 export type App = FastifyInstance<any, any, any, any, TypeBoxTypeProvider>;
@@ -48,15 +53,20 @@ export async function buildApp(reg: Registry, opts: AppOptions): Promise<App> {
   const cache = opts.readCache === 0 ? null : new ResponseCache(opts.readCache ?? 20_000);
   const app = Fastify({
     // Cached answers leave before Fastify sees the request: the resolver's hot path costs a map lookup.
-    serverFactory: (handler) =>
-      http.createServer((req, res) => {
+    serverFactory: (handler) => {
+      const onRequest: http.RequestListener = (req, res) => {
         if (!cache || !serveFromCache(cache, reg.changes, req, res)) handler(req, res);
-      }),
+      };
+      if (!opts.server) return http.createServer(onRequest);
+      opts.server.on('request', onRequest);
+      return opts.server;
+    },
     logger: opts.logger ?? false,
     bodyLimit: opts.maxBody,
     routerOptions: { maxParamLength: 4096, ignoreTrailingSlash: true },
     // Errors raised before routing (a malformed percent-encoding) answer in the contract's shape too.
-    frameworkErrors: (err, _req, reply) => sendError(reply, err.statusCode && err.statusCode < 500 ? err.statusCode : 400, 'BAD_URL', err.message),
+    frameworkErrors: (err, _req, reply) =>
+      sendError(reply, 'BAD_URL', err.message, err.statusCode && err.statusCode < 500 ? err.statusCode : 400),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const ajv = validators();
@@ -93,4 +103,21 @@ export async function buildApp(reg: Registry, opts: AppOptions): Promise<App> {
   });
   await app.register(async (scope) => archiveRoutes(scope as App, reg, opts.maxArchive));
   return app as App;
+}
+
+/**
+ * Binds the port before anything else is built, so that the registry can be given the URL it is
+ * reached at (`--port 0` included) and is never changed afterwards.
+ */
+export async function bindServer(port: number, host: string): Promise<{ server: http.Server; port: number }> {
+  const server = http.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  return { server, port: typeof address === 'object' && address ? address.port : port };
 }

@@ -1,6 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ANONYMOUS, identify, requireRole, type Principal, type Role } from '../registry/principals.js';
+import { fail } from '../contract/index.js';
+import { ANONYMOUS, identify, type Principal } from '../registry/principals.js';
 import type { Registry } from '../registry/registry.js';
+
+/** Roles a route may admit; admins pass every gate. */
+export type Role = 'service' | 'user';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -9,6 +13,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Who may call the route at all; [] means admins only. Ownership is checked by the registry. */
     roles?: Role[];
+    /** Body fields only an admin may send; anyone else who sends one gets 403 ADMIN_FIELD. */
+    adminFields?: readonly string[];
   }
 }
 
@@ -20,16 +26,39 @@ function bearerToken(req: FastifyRequest): string | undefined {
   return m ? m[1] : '';
 }
 
-/** Resolves the caller once per request; routes decide what the principal may do. */
+/**
+ * The one place roles are checked: 401 for no or unknown credentials, 403 for a known principal
+ * whose kind is not among `roles`, or who sends a field only admins set.
+ */
+export function checkGate(p: Principal, roles: Role[], body: unknown, adminFields: readonly string[] = []): void {
+  if (p.kind === 'anonymous' || p.kind === 'unknown') throw fail('UNAUTHORIZED');
+  if (p.kind === 'admin') return;
+  if (!(roles as string[]).includes(p.kind)) throw fail('FORBIDDEN', p.kind);
+  if (adminFields.length > 0 && body && typeof body === 'object') {
+    const sent = adminFields.filter((f) => (body as Record<string, unknown>)[f] !== undefined);
+    if (sent.length > 0) throw fail('ADMIN_FIELD', sent.join(', '));
+  }
+}
+
+/** Resolves the caller once per request; the gate admits it by role before the body is validated. */
 export function installAuth(app: FastifyInstance, reg: Registry): void {
-  app.decorateRequest('principal', null as never);
+  const slot = Symbol('principal');
+  type Slotted = FastifyRequest & { [slot]?: Principal };
+  app.decorateRequest('principal', {
+    getter(this: Slotted) {
+      return this[slot] ?? ANONYMOUS;
+    },
+    setter(this: Slotted, p: Principal) {
+      this[slot] = p;
+    },
+  });
   app.addHook('onRequest', async (req) => {
     const token = bearerToken(req);
     req.principal = token === undefined ? ANONYMOUS : await identify(reg, token);
   });
   // Before validation, so that a caller without the right learns 401/403, not what a valid body is.
   app.addHook('preValidation', async (req) => {
-    const roles = req.routeOptions.config?.roles;
-    if (roles) requireRole(req.principal, ...roles);
+    const { roles, adminFields } = req.routeOptions.config ?? {};
+    if (roles) checkGate(req.principal, roles, req.body, adminFields);
   });
 }

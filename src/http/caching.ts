@@ -21,7 +21,13 @@ export function etagMatches(ifNoneMatch: string | undefined, etag: string): bool
 
 function addVary(reply: FastifyReply, field: string): void {
   const current = reply.getHeader('vary');
-  const fields = typeof current === 'string' ? current.split(',').map((s) => s.trim()).filter(Boolean) : [];
+  const fields =
+    typeof current === 'string'
+      ? current
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : [];
   if (!fields.some((f) => f === '*' || f.toLowerCase() === field.toLowerCase())) fields.push(field);
   reply.header('vary', fields.join(', '));
 }

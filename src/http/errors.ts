@@ -1,18 +1,8 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { RegistryError, type ErrorKind } from '../registry/errors.js';
-
-const STATUS: Record<ErrorKind, number> = {
-  bad_request: 400,
-  unauthorized: 401,
-  forbidden: 403,
-  not_found: 404,
-  conflict: 409,
-  too_large: 413,
-  unsupported_media_type: 415,
-};
+import { ERRORS, RegistryError, type ErrorCode } from '../contract/index.js';
 
 /** Fastify's own 4xx errors, renamed into the catalogue's stable codes. */
-const FASTIFY_CODES: Record<string, string> = {
+const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'BODY_TOO_LARGE',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
@@ -21,30 +11,34 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_VALIDATION: 'BAD_REQUEST',
 };
 
-export function sendError(reply: FastifyReply, status: number, error: string, message: string) {
-  return reply.code(status).type('application/json; charset=utf-8').send({ error, message });
+/** Answers with the catalogue's status for `code` and an ErrorResponse body. */
+export function sendError(reply: FastifyReply, code: ErrorCode, message: string, status = ERRORS[code].status) {
+  return reply.code(status).type('application/json; charset=utf-8').send({ error: code, message });
+}
+
+export const sendRegistryError = (reply: FastifyReply, err: RegistryError) => sendError(reply, err.code, err.message, err.status);
+
+function validationMessage(fe: FastifyError): string {
+  const first = fe.validation?.[0];
+  return `${fe.validationContext ?? 'request'} ${first?.instancePath ?? ''} ${first?.message ?? 'is invalid'}`.replace(/\s+/g, ' ').trim();
 }
 
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | RegistryError | Error, req: FastifyRequest, reply: FastifyReply) => {
-    if (err instanceof RegistryError) return sendError(reply, STATUS[err.kind], err.code, err.message);
+    if (err instanceof RegistryError) {
+      if (err.status >= 500) req.log.error({ err }, err.message);
+      return sendRegistryError(reply, err);
+    }
     const fe = err as FastifyError;
-    if (fe.validation)
-      return sendError(
-        reply,
-        400,
-        'BAD_REQUEST',
-        `${fe.validationContext ?? 'request'} ${fe.validation[0]?.instancePath ?? ''} ${fe.validation[0]?.message ?? 'is invalid'}`
-          .replace(/\s+/g, ' ')
-          .trim(),
-      );
+    if (fe.validation) return sendError(reply, 'BAD_REQUEST', validationMessage(fe));
     // JSON.parse of a malformed body raises a SyntaxError that Fastify marks 400.
     const status = fe.statusCode ?? 500;
-    if (status >= 400 && status < 500) {
-      return sendError(reply, status, (fe.code && FASTIFY_CODES[fe.code]) ?? 'BAD_REQUEST', fe.message);
-    }
+    if (status >= 400 && status < 500)
+      return sendError(reply, (fe.code ? FASTIFY_CODES[fe.code] : undefined) ?? 'BAD_REQUEST', fe.message, status);
     req.log.error({ err }, 'unhandled error');
-    return sendError(reply, 500, 'INTERNAL', 'internal server error');
+    return sendError(reply, 'INTERNAL', ERRORS.INTERNAL.message());
   });
-  app.setNotFoundHandler((req, reply) => sendError(reply, 404, 'ROUTE_NOT_FOUND', `no route for ${req.method} ${req.url.split('?')[0]}`));
+  app.setNotFoundHandler((req, reply) =>
+    sendError(reply, 'ROUTE_NOT_FOUND', ERRORS.ROUTE_NOT_FOUND.message(req.method, req.url.split('?')[0])),
+  );
 }

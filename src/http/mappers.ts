@@ -1,7 +1,9 @@
-import type { ComfyNodeRow, NodeRow, NodeVersionRow, PublisherRow } from '../db/schema.js';
+import type { ComfyNode, ExtractionJob, Node, NodeVersion, PersonalAccessToken, Publisher, User } from '../contract/index.js';
+import type { AccessTokenRow, ComfyNodeRow, ExtractionJobRow, NodeRow, NodeVersionRow, PublisherRow, UserRow } from '../db/schema.js';
+import type { NodeDetails } from '../registry/nodes.js';
+import type { PublisherDetails, PublisherMemberRow } from '../registry/publishers.js';
 import type { Registry } from '../registry/registry.js';
 import { archiveUrl } from '../registry/publish.js';
-import type { ComfyNodeT, NodeT, NodeVersionT, PublisherT } from './schemas.js';
 
 /** Rows to API shapes. Absent values become zero values, never null (contract §4). */
 
@@ -14,15 +16,7 @@ function list(text: string): string[] {
   }
 }
 
-export interface Member {
-  publisher_id: string;
-  role: string;
-  user_id: string;
-  email: string;
-  name: string;
-}
-
-export function toPublisher(row: PublisherRow, members: Member[] = []): PublisherT {
+export function toPublisher(row: PublisherRow, members: PublisherMemberRow[] = []): Publisher {
   return {
     id: row.id,
     name: row.name,
@@ -39,8 +33,8 @@ export function toPublisher(row: PublisherRow, members: Member[] = []): Publishe
   };
 }
 
-export function toNodeVersion(reg: Registry, row: NodeVersionRow, opts: { admin?: boolean } = {}): NodeVersionT {
-  const out: NodeVersionT = {
+export function toNodeVersion(reg: Registry, row: NodeVersionRow, opts: { admin?: boolean } = {}): NodeVersion {
+  const out: NodeVersion = {
     id: row.id,
     node_id: row.node_id,
     version: row.version,
@@ -74,8 +68,8 @@ export function toNode(
   reg: Registry,
   row: NodeRow,
   ctx: { publisher?: PublisherRow; latest?: NodeVersionRow; admin?: boolean } = {},
-): NodeT {
-  const out: NodeT = {
+): Node {
+  const out: Node = {
     id: row.id,
     name: row.name,
     description: row.description,
@@ -102,7 +96,7 @@ export function toNode(
   return out;
 }
 
-export function toComfyNode(row: ComfyNodeRow, extra: { node_id?: string; version?: string } = {}): ComfyNodeT {
+export function toComfyNode(row: ComfyNodeRow, extra: { node_id?: string; version?: string } = {}): ComfyNode {
   return {
     comfy_node_name: row.comfy_node_name,
     category: row.category,
@@ -116,7 +110,40 @@ export function toComfyNode(row: ComfyNodeRow, extra: { node_id?: string; versio
     experimental: row.experimental === 1,
     display_name: row.display_name,
     output_node: row.output_node === 1,
-    policy: row.policy as ComfyNodeT['policy'],
+    policy: row.policy,
     ...extra,
   };
 }
+
+export const toNodes = (reg: Registry, details: NodeDetails[], admin: boolean): Node[] =>
+  details.map((d) => toNode(reg, d.node, { publisher: d.publisher, latest: d.latest, admin }));
+
+/** The calling user; a configured admin token has no user row and answers as "admin". */
+export function toUser(user: UserRow | undefined, admin: boolean): User {
+  return {
+    id: user?.id ?? 'admin',
+    email: user?.email ?? '',
+    name: user?.name ?? 'admin',
+    isApproved: true,
+    isAdmin: admin || user?.is_admin === 1,
+  };
+}
+
+export const toAccessToken = (r: AccessTokenRow): PersonalAccessToken => ({
+  id: r.id,
+  name: r.name,
+  description: r.description,
+  createdAt: r.created_at,
+  token: r.token_hint,
+});
+
+export const toExtractionJob = (j: ExtractionJobRow): ExtractionJob => ({
+  node_version_id: j.node_version_id,
+  state: j.state,
+  attempts: j.attempts,
+  lease_owner: j.lease_owner ?? '',
+  lease_until: j.lease_until ?? '',
+  last_error: j.last_error,
+});
+
+export const toPublisherDetails = (d: PublisherDetails): Publisher => toPublisher(d.publisher, d.members);

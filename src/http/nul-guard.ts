@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { badRequest } from '../registry/errors.js';
+import { fail } from '../contract/index.js';
 
 function holdsNul(value: unknown): boolean {
   const stack: unknown[] = [value];
@@ -25,14 +25,14 @@ function holdsNul(value: unknown): boolean {
  */
 export function installNulGuard(app: FastifyInstance): void {
   app.addHook('onRequest', async (req) => {
-    if (req.url.includes('%00')) throw badRequest('the URL holds a NUL character (%00)', 'BAD_URL');
+    if (req.url.includes('%00')) throw fail('BAD_URL', 'the URL holds a NUL character (%00)');
   });
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     parseJson(req, body as string, (err: Error | null, value?: unknown) => {
       // Only a body that spells the escape can hold the character; most never pay for the walk.
-      if (!err && (body as string).includes('\\u0000') && holdsNul(value)) return done(badRequest('the body holds a NUL character (\\u0000)'), undefined);
+      if (!err && (body as string).includes('\\u0000') && holdsNul(value)) return done(fail('NUL_IN_BODY'), undefined);
       done(err, value);
     });
   });

@@ -59,7 +59,13 @@ export class ResponseCache {
 }
 
 /** The entry for an anonymous GET of `url`, if it was read since the last change. */
-function fresh(cache: ResponseCache, changes: ChangeFeed, method: string | undefined, url: string | undefined, authorization: string | undefined) {
+function fresh(
+  cache: ResponseCache,
+  changes: ChangeFeed,
+  method: string | undefined,
+  url: string | undefined,
+  authorization: string | undefined,
+) {
   if (method !== 'GET' || authorization !== undefined || !changes.trusted || url === undefined) return undefined;
   const hit = cache.get(url);
   if (!hit || hit.generation !== changes.generation) return undefined;
@@ -112,7 +118,12 @@ export function installResponseCache(app: FastifyInstance, changes: ChangeFeed, 
           const v = reply.getHeader(h);
           if (v !== undefined) headers[h] = String(v);
         }
-        cache.set(req.url, { generation: req.cacheGeneration, status, headers, body: Buffer.isBuffer(payload) ? payload : Buffer.from(payload) });
+        cache.set(req.url, {
+          generation: req.cacheGeneration,
+          status,
+          headers,
+          body: Buffer.isBuffer(payload) ? payload : Buffer.from(payload),
+        });
       }
     } else if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS' && reply.statusCode < 400) {
       // The write has committed by now; moving the feed again closes the window in which a

@@ -1,5 +1,5 @@
-import type { CreateComfyNodesBody } from '../extract/index.js';
-import type { Job, JobSource } from './job-source.js';
+import type { ExtractionResult } from '../contract/index.js';
+import { WorkerRefused, type Job, type JobSource, type ReportOutcome } from './job-source.js';
 import { readAll } from './local-job-source.js';
 
 /** A registry reached over HTTP with a service token, for `comfyreg worker`. */
@@ -25,7 +25,10 @@ export class HttpJobSource implements JobSource {
 
   private async expect(res: Response, ok: number[], what: string): Promise<void> {
     if (ok.includes(res.status)) return;
-    const text = await res.text().catch(() => '');
+    const text = await res.text().catch((err: Error) => `(body unreadable: ${err.message})`);
+    if (res.status === 401 || res.status === 403) {
+      throw new WorkerRefused(`${what}: the registry answered ${res.status}; check COMFYREG_SERVICE_TOKEN (${text.slice(0, 200)})`);
+    }
     throw new Error(`${what}: HTTP ${res.status} ${text.slice(0, 300)}`);
   }
 
@@ -43,18 +46,24 @@ export class HttpJobSource implements JobSource {
     return readAll(res.body as unknown as AsyncIterable<Uint8Array>, maxBytes);
   }
 
-  async report(job: Job, body: CreateComfyNodesBody): Promise<void> {
+  async report(job: Job, body: ExtractionResult): Promise<ReportOutcome> {
     const path = `/nodes/${encodeURIComponent(job.node_id)}/versions/${encodeURIComponent(job.version)}/comfy-nodes`;
     const res = await this.call('POST', path, body);
     await this.expect(res, [204, 409], 'CreateComfyNodes');
-    if (res.status === 409) {
-      const done = await this.call('POST', `/extraction-jobs/${job.node_version_id}/complete`, { worker: this.worker });
-      await this.expect(done, [204], 'complete');
-    }
+    return res.status === 409 ? 'exists' : 'stored';
+  }
+
+  async complete(job: Job): Promise<void> {
+    const res = await this.call('POST', `/extraction-jobs/${job.node_version_id}/complete`, { worker: this.worker });
+    await this.expect(res, [204], 'complete');
   }
 
   async fail(job: Job, reason: string): Promise<void> {
-    const res = await this.call('POST', `/extraction-jobs/${job.node_version_id}/fail`, { worker: this.worker, reason: reason.slice(0, 2000) });
+    const res = await this.call('POST', `/extraction-jobs/${job.node_version_id}/fail`, {
+      worker: this.worker,
+      reason: reason.slice(0, 2000),
+    });
+    // 404: the lease ran out and another worker holds the job now; nothing is lost.
     await this.expect(res, [204, 404], 'fail');
   }
 }

@@ -1,11 +1,10 @@
-import type { CreateComfyNodesBody } from '../extract/index.js';
+import type { ExtractionResult } from '../contract/index.js';
+import { RegistryError } from '../contract/index.js';
 import { createComfyNodes } from '../registry/comfy-node-ingest.js';
-import { RegistryError } from '../registry/errors.js';
-import { failJob, finishExtraction, leaseJob } from '../registry/extraction-queue.js';
+import { completeJob, failJob, leaseJob } from '../registry/extraction-queue.js';
+import { openArchive } from '../registry/archives.js';
 import type { Registry } from '../registry/registry.js';
-import type { Job, JobSource } from './job-source.js';
-
-const SERVICE = { kind: 'service' } as const;
+import type { Job, JobSource, ReportOutcome } from './job-source.js';
 
 export async function readAll(stream: AsyncIterable<Buffer | Uint8Array>, maxBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -31,18 +30,29 @@ export class LocalJobSource implements JobSource {
   }
 
   async fetchArchive(job: Job, maxBytes: number): Promise<Buffer> {
-    const found = await this.reg.store.get(job.archive_key);
-    if (!found) throw new Error(`archive ${job.archive_key} is missing from the store`);
+    let found;
+    try {
+      found = await openArchive(this.reg, job.archive_key);
+    } catch (err) {
+      if (err instanceof RegistryError && err.code === 'ARCHIVE_NOT_FOUND')
+        throw new Error(`archive ${job.archive_key} is missing from the store`);
+      throw err;
+    }
     return readAll(found.stream, maxBytes);
   }
 
-  async report(job: Job, body: CreateComfyNodesBody): Promise<void> {
+  async report(job: Job, body: ExtractionResult): Promise<ReportOutcome> {
     try {
-      await createComfyNodes(this.reg, SERVICE, job.node_id, job.version, body);
+      await createComfyNodes(this.reg, job.node_id, job.version, body);
+      return 'stored';
     } catch (err) {
-      if (!(err instanceof RegistryError && err.kind === 'conflict')) throw err;
-      await finishExtraction(this.reg.db, job.node_version_id);
+      if (err instanceof RegistryError && err.code === 'COMFY_NODES_EXIST') return 'exists';
+      throw err;
     }
+  }
+
+  complete(job: Job): Promise<void> {
+    return completeJob(this.reg, job.node_version_id);
   }
 
   fail(job: Job, reason: string): Promise<void> {

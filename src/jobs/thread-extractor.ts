@@ -9,6 +9,14 @@ export interface ThreadLimits {
 
 export const DEFAULT_THREAD_LIMITS: ThreadLimits = { maxHeapMb: 512, timeoutMs: 120_000 };
 
+/*
+ * Compiled (dist/), the thread runs the compiled entry. From the TypeScript sources (tests, tsx),
+ * threads do not inherit the tsx loader, so a small .mjs registers it and then loads the entry.
+ */
+const THREAD_MAIN = import.meta.url.endsWith('.js')
+  ? new URL('./extract-thread.js', import.meta.url)
+  : new URL('./thread-entry.mjs', import.meta.url);
+
 const failed = (reason: string): ExtractResult => ({
   body: { success: false, status: 'failed', reason, nodes: {} },
   diagnostics: [],
@@ -28,7 +36,7 @@ export class ThreadExtractor {
   constructor(private readonly limits: ThreadLimits = DEFAULT_THREAD_LIMITS) {}
 
   private start(): Thread {
-    const thread = new Thread(new URL('./thread-entry.mjs', import.meta.url), {
+    const thread = new Thread(THREAD_MAIN, {
       workerData: { entry: new URL('./extract-thread.ts', import.meta.url).href },
       resourceLimits: { maxOldGenerationSizeMb: this.limits.maxHeapMb },
     });
@@ -46,7 +54,11 @@ export class ThreadExtractor {
       p?.resolve(failed(reason));
     };
     thread.on('error', (err: Error & { code?: string }) =>
-      lost(err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `extraction needed more than ${this.limits.maxHeapMb} MB of memory` : `extraction crashed: ${err.message}`),
+      lost(
+        err.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? `extraction needed more than ${this.limits.maxHeapMb} MB of memory`
+          : `extraction crashed: ${err.message}`,
+      ),
     );
     thread.on('exit', () => lost('the extraction thread stopped'));
     thread.unref();
@@ -56,7 +68,8 @@ export class ThreadExtractor {
   /** One extraction at a time; callers queue. */
   extract(zip: Buffer): Promise<ExtractResult> {
     const run = this.queue.then(() => this.runOne(zip));
-    this.queue = run.catch(() => {});
+    // The caller gets this run's error; the queue only needs to know it ended.
+    this.queue = run.catch(() => undefined);
     return run;
   }
 
@@ -70,10 +83,12 @@ export class ThreadExtractor {
         resolve(failed(`extraction took longer than ${Math.round(this.limits.timeoutMs / 1000)} s`));
         void thread.terminate();
       }, this.limits.timeoutMs);
-      const done = <T>(f: (v: T) => void) => (v: T) => {
-        clearTimeout(timer);
-        f(v);
-      };
+      const done =
+        <T>(f: (v: T) => void) =>
+        (v: T) => {
+          clearTimeout(timer);
+          f(v);
+        };
       this.pending = { id, resolve: done(resolve), reject: done(reject) };
       thread.postMessage({ id, zip });
     });

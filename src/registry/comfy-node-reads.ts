@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
+import { LIVE_VERSION_STATUSES, fail, type ComfyNodeUpdate } from '../contract/index.js';
 import type { ComfyNodeRow, NodeRow, NodeVersionRow } from '../db/schema.js';
-import { assertJsonTextFields, POLICY_BANNED, type ComfyNodeInput } from './comfy-node-ingest.js';
-import { notFound } from './errors.js';
-import { findVersion, getNode, getVersion, LIVE_VERSION_STATUSES, NODE_ACTIVE } from './nodes.js';
-import { isAdmin, requireRole, type Principal } from './principals.js';
+import { assertJsonTextFields } from './comfy-node-ingest.js';
+import { findVersion, getNode, getVersion } from './nodes.js';
+import { isAdmin, type Principal } from './principals.js';
 import type { Registry } from './registry.js';
 import { normalizeVersion } from './semver.js';
 import type { PageWindow } from './paging.js';
@@ -29,7 +29,7 @@ export async function listVersionComfyNodes(
   const v = await getVersion(reg, nodeId, version, p);
   if (!isExtracted(v)) return { rows: [], total: 0 };
   let base = reg.db.selectFrom('comfy_nodes').where('node_version_id', '=', v.id);
-  if (!isAdmin(p)) base = base.where('policy', '!=', POLICY_BANNED);
+  if (!isAdmin(p)) base = base.where('policy', '!=', 'ComfyNodePolicyBanned');
   const { total } = await base.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
   const rows = await base.selectAll().orderBy('comfy_node_name').limit(paging.limit).offset(paging.offset).execute();
   return { rows, total: Number(total) };
@@ -46,46 +46,35 @@ export async function getComfyNode(reg: Registry, p: Principal, nodeId: string, 
         .where('comfy_node_name', '=', name)
         .executeTakeFirst()
     : undefined;
-  if (!row || (row.policy === POLICY_BANNED && !isAdmin(p))) {
-    throw notFound(`comfy node ${name} not found in version ${version} of node ${nodeId}`, 'COMFY_NODE_NOT_FOUND');
-  }
+  if (!row || (row.policy === 'ComfyNodePolicyBanned' && !isAdmin(p)))
+    throw fail('COMFY_NODE_NOT_FOUND', `${name} in version ${version} of node ${nodeId}`);
   return row;
 }
 
 /** Column values of an UpdateComfyNode body; absent fields stay as they are. */
-function comfyNodeColumns(input: ComfyNodeInput): Partial<ComfyNodeRow> {
+function comfyNodeColumns(input: ComfyNodeUpdate): Partial<ComfyNodeRow> {
   const out: Partial<ComfyNodeRow> = {};
-  for (const k of [
-    'category',
-    'description',
-    'function',
-    'input_types',
-    'return_types',
-    'return_names',
-    'display_name',
-    'policy',
-  ] as const) {
+  for (const k of ['category', 'description', 'function', 'input_types', 'return_types', 'return_names', 'display_name'] as const) {
     if (input[k] !== undefined) out[k] = input[k];
   }
+  if (input.policy !== undefined) out.policy = input.policy;
   for (const k of ['deprecated', 'experimental', 'output_node'] as const) if (input[k] !== undefined) out[k] = input[k] ? 1 : 0;
   if (input.output_is_list !== undefined) out.output_is_list = JSON.stringify(input.output_is_list);
   return out;
 }
 
-/** UpdateComfyNode (admin): partial, `policy` included; the name never changes. */
+/** UpdateComfyNode (admin only, by the route gate): partial, `policy` included; the name never changes. */
 export async function updateComfyNode(
   reg: Registry,
-  p: Principal,
   nodeId: string,
   version: string,
   name: string,
-  input: ComfyNodeInput,
+  input: ComfyNodeUpdate,
 ): Promise<ComfyNodeRow> {
-  requireRole(p);
   assertJsonTextFields(name, input);
   const node = await getNode(reg, nodeId, { includeHidden: true });
   const v = await findVersion(reg.db, node.id, version);
-  if (!v) throw notFound(`version ${version} of node ${nodeId} not found`, 'VERSION_NOT_FOUND');
+  if (!v) throw fail('VERSION_NOT_FOUND', version, nodeId);
   const columns = comfyNodeColumns(input);
   if (Object.keys(columns).length > 0) {
     await reg.db.updateTable('comfy_nodes').set(columns).where('node_version_id', '=', v.id).where('comfy_node_name', '=', name).execute();
@@ -96,7 +85,7 @@ export async function updateComfyNode(
     .where('node_version_id', '=', v.id)
     .where('comfy_node_name', '=', name)
     .executeTakeFirst();
-  if (!row) throw notFound(`comfy node ${name} not found in version ${version} of node ${nodeId}`, 'COMFY_NODE_NOT_FOUND');
+  if (!row) throw fail('COMFY_NODE_NOT_FOUND', `${name} in version ${version} of node ${nodeId}`);
   return row;
 }
 
@@ -122,8 +111,8 @@ export async function listAllComfyNodes(
     .where('node_versions.comfy_node_extract_status', 'not in', NOT_EXTRACTED);
   if (!isAdmin(p)) {
     base = base
-      .where('comfy_nodes.policy', '!=', POLICY_BANNED)
-      .where('nodes.status', '=', NODE_ACTIVE)
+      .where('comfy_nodes.policy', '!=', 'ComfyNodePolicyBanned')
+      .where('nodes.status', '=', 'NodeStatusActive')
       .where('node_versions.status', 'in', LIVE_VERSION_STATUSES);
   }
   if (filter.nodeId) base = base.where('nodes.key', '=', filter.nodeId.toLowerCase());
@@ -159,7 +148,7 @@ export async function searchNodes(
   q: NodeSearchQuery,
   paging: PageWindow,
 ): Promise<{ rows: NodeRow[]; total: number }> {
-  let base = reg.db.selectFrom('nodes').where('nodes.status', '=', NODE_ACTIVE);
+  let base = reg.db.selectFrom('nodes').where('nodes.status', '=', 'NodeStatusActive');
   if (q.comfyNodeSearch !== undefined) {
     const name = q.comfyNodeSearch;
     base = base.where(({ exists, selectFrom }) => {
@@ -167,7 +156,7 @@ export async function searchNodes(
         .select(sql.lit(1).as('one'))
         .where('comfy_nodes.comfy_node_name', '=', name)
         .whereRef('comfy_nodes.node_version_id', '=', 'nodes.latest_extracted_version_id');
-      if (!isAdmin(p)) provides = provides.where('comfy_nodes.policy', '!=', POLICY_BANNED);
+      if (!isAdmin(p)) provides = provides.where('comfy_nodes.policy', '!=', 'ComfyNodePolicyBanned');
       return exists(provides);
     });
   }

@@ -1,31 +1,32 @@
 import type { Kysely, Transaction } from 'kysely';
+import { fail, type LeasedJob } from '../contract/index.js';
 import type { Database, ExtractionJobRow } from '../db/schema.js';
-import { notFound } from './errors.js';
-import type { Registry } from './registry.js';
-import { now } from './registry.js';
+import type { PageWindow } from './paging.js';
+import { timestamp, type Registry } from './registry.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
 /** A job fails for good after this many leases that did not end in a report. */
 export const MAX_ATTEMPTS = 3;
 
-export interface LeasedJob {
-  node_version_id: string;
-  node_id: string;
-  version: string;
-  archive_key: string;
-  attempts: number;
-  lease_until: string;
-}
-
-/** Queues (or re-queues) extraction of one version; a worker from src/jobs picks it up. */
-export async function queueExtraction(db: Db, versionId: string): Promise<void> {
-  const t = now();
+/** Queues (or re-queues) extraction of one version at time `t`; a worker from src/jobs picks it up. */
+export async function queueExtraction(db: Db, versionId: string, t: string): Promise<void> {
   await db
     .insertInto('extraction_jobs')
-    .values({ node_version_id: versionId, state: 'queued', attempts: 0, lease_owner: null, lease_until: null, last_error: '', created_at: t, updated_at: t })
+    .values({
+      node_version_id: versionId,
+      state: 'queued',
+      attempts: 0,
+      lease_owner: null,
+      lease_until: null,
+      last_error: '',
+      created_at: t,
+      updated_at: t,
+    })
     .onConflict((oc) =>
-      oc.column('node_version_id').doUpdateSet({ state: 'queued', attempts: 0, lease_owner: null, lease_until: null, last_error: '', updated_at: t }),
+      oc
+        .column('node_version_id')
+        .doUpdateSet({ state: 'queued', attempts: 0, lease_owner: null, lease_until: null, last_error: '', updated_at: t }),
     )
     .execute();
 }
@@ -39,7 +40,7 @@ async function giveUp(reg: Registry, job: ExtractionJobRow, reason: string): Pro
   await reg.db.transaction().execute(async (trx) => {
     const res = await trx
       .updateTable('extraction_jobs')
-      .set({ state: 'failed', lease_owner: null, lease_until: null, last_error: reason, updated_at: now() })
+      .set({ state: 'failed', lease_owner: null, lease_until: null, last_error: reason, updated_at: timestamp(reg) })
       .where('node_version_id', '=', job.node_version_id)
       .where('state', '=', job.state)
       .where('attempts', '=', job.attempts)
@@ -60,7 +61,7 @@ async function giveUp(reg: Registry, job: ExtractionJobRow, reason: string): Pro
  */
 export async function leaseJob(reg: Registry, worker: string, leaseSeconds: number): Promise<LeasedJob | null> {
   for (let round = 0; round < 5; round++) {
-    const t = now();
+    const t = timestamp(reg);
     const candidates = await reg.db
       .selectFrom('extraction_jobs')
       .selectAll()
@@ -74,7 +75,7 @@ export async function leaseJob(reg: Registry, worker: string, leaseSeconds: numb
         await giveUp(reg, job, job.last_error || `extraction did not finish after ${MAX_ATTEMPTS} attempts (worker lease expired)`);
         continue;
       }
-      const until = new Date(Date.now() + leaseSeconds * 1000).toISOString();
+      const until = timestamp(reg, leaseSeconds * 1000);
       const res = await reg.db
         .updateTable('extraction_jobs')
         .set({ state: 'running', lease_owner: worker, lease_until: until, attempts: job.attempts + 1, updated_at: t })
@@ -92,7 +93,14 @@ export async function leaseJob(reg: Registry, worker: string, leaseSeconds: numb
         await finishExtraction(reg.db, job.node_version_id);
         continue;
       }
-      return { node_version_id: job.node_version_id, node_id: version.node_id, version: version.version, archive_key: version.archive_key, attempts: job.attempts + 1, lease_until: until };
+      return {
+        node_version_id: job.node_version_id,
+        node_id: version.node_id,
+        version: version.version,
+        archive_key: version.archive_key,
+        attempts: job.attempts + 1,
+        lease_until: until,
+      };
     }
   }
   return null;
@@ -107,11 +115,11 @@ export async function failJob(reg: Registry, versionId: string, worker: string, 
     .where('state', '=', 'running')
     .where('lease_owner', '=', worker)
     .executeTakeFirst();
-  if (!job) throw notFound('no running job of this worker for that version', 'JOB_NOT_FOUND');
+  if (!job) throw fail('JOB_NOT_FOUND');
   if (job.attempts >= MAX_ATTEMPTS) return giveUp(reg, job, reason);
   await reg.db
     .updateTable('extraction_jobs')
-    .set({ state: 'queued', lease_owner: null, lease_until: null, last_error: reason, updated_at: now() })
+    .set({ state: 'queued', lease_owner: null, lease_until: null, last_error: reason, updated_at: timestamp(reg) })
     .where('node_version_id', '=', versionId)
     .where('lease_owner', '=', worker)
     .execute();
@@ -129,10 +137,30 @@ export async function backfill(reg: Registry, max: number): Promise<number> {
     .orderBy('node_versions.created_at')
     .limit(max)
     .execute();
-  for (const r of rows) await queueExtraction(reg.db, r.id);
+  const t = timestamp(reg);
+  for (const r of rows) await queueExtraction(reg.db, r.id, t);
+  if (rows.length > 0) reg.events.emit('jobQueued');
   return rows.length;
 }
 
-export async function listJobs(reg: Registry): Promise<ExtractionJobRow[]> {
-  return reg.db.selectFrom('extraction_jobs').selectAll().orderBy('created_at').limit(1000).execute();
+/** Ends a job whose version already has its comfy nodes (a worker's report met a 409). */
+export async function completeJob(reg: Registry, versionId: string): Promise<void> {
+  await finishExtraction(reg.db, versionId);
+}
+
+/** The queue, oldest first, a page at a time. */
+export async function listJobs(reg: Registry, paging: PageWindow): Promise<{ rows: ExtractionJobRow[]; total: number }> {
+  const { total } = await reg.db
+    .selectFrom('extraction_jobs')
+    .select((eb) => eb.fn.countAll<number>().as('total'))
+    .executeTakeFirstOrThrow();
+  const rows = await reg.db
+    .selectFrom('extraction_jobs')
+    .selectAll()
+    .orderBy('created_at')
+    .orderBy('node_version_id')
+    .limit(paging.limit)
+    .offset(paging.offset)
+    .execute();
+  return { rows, total: Number(total) };
 }

@@ -1,5 +1,5 @@
 import type { UserRow } from '../db/schema.js';
-import { forbidden, unauthorized } from './errors.js';
+import { fail } from '../contract/index.js';
 import type { Registry } from './registry.js';
 import { hashToken, sameSecret } from './secrets.js';
 
@@ -11,11 +11,9 @@ export type Principal =
   | { kind: 'service' }
   | { kind: 'user'; user: UserRow };
 
-export type Role = 'admin' | 'service' | 'user';
-
 export const ANONYMOUS: Principal = { kind: 'anonymous' };
 
-function matchesAny(hash: string, hashes: string[]): boolean {
+function matchesAny(hash: string, hashes: readonly string[]): boolean {
   let found = false;
   for (const h of hashes) found = sameSecret(hash, h) || found;
   return found;
@@ -32,25 +30,25 @@ export async function identify(reg: Registry, bearer: string | undefined): Promi
   return user.is_admin ? { kind: 'admin', user } : { kind: 'user', user };
 }
 
-/** 401 for no or unknown credentials, 403 for a known principal without one of `roles`. */
-export function requireRole(p: Principal, ...roles: Role[]): void {
-  if (p.kind === 'anonymous' || p.kind === 'unknown') throw unauthorized();
-  if (p.kind === 'admin') return;
-  if (!roles.includes(p.kind)) throw forbidden(`this operation is not allowed for a ${p.kind} token`);
-}
-
 export const isAdmin = (p: Principal): boolean => p.kind === 'admin';
 
-/** Publisher owners and admins pass; other users get 403, anonymous 401. */
-export async function requirePublisherOwner(reg: Registry, p: Principal, publisherId: string): Promise<void> {
-  requireRole(p, 'user');
+/** The user row behind a principal, when there is one (a configured admin token has none). */
+export const userOf = (p: Principal): UserRow | undefined => (p.kind === 'user' || p.kind === 'admin' ? p.user : undefined);
+
+/**
+ * Ownership, not roles (the route gate checks roles): admins pass, members of the publisher pass,
+ * anyone else gets 403.
+ */
+export async function assertPublisherOwner(reg: Registry, p: Principal, publisherId: string): Promise<void> {
   if (p.kind === 'admin') return;
-  if (p.kind !== 'user') throw forbidden('only the publisher owner may do this');
-  const member = await reg.db
-    .selectFrom('publisher_members')
-    .select('role')
-    .where('publisher_id', '=', publisherId)
-    .where('user_id', '=', p.user.id)
-    .executeTakeFirst();
-  if (!member) throw forbidden(`you are not a member of publisher ${publisherId}`, 'NOT_PUBLISHER_MEMBER');
+  const user = userOf(p);
+  const member = user
+    ? await reg.db
+        .selectFrom('publisher_members')
+        .select('role')
+        .where('publisher_id', '=', publisherId)
+        .where('user_id', '=', user.id)
+        .executeTakeFirst()
+    : undefined;
+  if (!member) throw fail('NOT_PUBLISHER_MEMBER', publisherId);
 }

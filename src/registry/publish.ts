@@ -1,48 +1,20 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { RegistryError, fail, type NodeInput, type PublishRequest } from '../contract/index.js';
+import { isUniqueViolation } from '../db/database.js';
 import type { NodeVersionRow } from '../db/schema.js';
 import { ArchiveTooLargeError } from '../storage/archive-store.js';
-import { RegistryError, badRequest, conflict, forbidden, isUniqueViolation, notFound } from './errors.js';
 import { queueExtraction } from './extraction-queue.js';
-import {
-  NODE_BANNED,
-  VERSION_ACTIVE,
-  VERSION_PENDING,
-  assertNodeId,
-  findNode,
-  newNodeRow,
-  nodeColumns,
-  refreshLatest,
-  type NodeFields,
-} from './nodes.js';
-import { ANONYMOUS } from './principals.js';
+import { assertNodeId, findNode, newNodeRow, nodeColumns, refreshLatest } from './nodes.js';
 import { assertPublisherActive, getPublisher, verifyAccessToken } from './publishers.js';
-import type { Registry } from './registry.js';
-import { now } from './registry.js';
+import { timestamp, type Registry } from './registry.js';
 import { hmac, sameSignature } from './secrets.js';
 import { normalizeVersion } from './semver.js';
 
 export const UPLOAD_TTL_SECONDS = 15 * 60;
 
-export interface VersionFields {
-  version?: string;
-  changelog?: string;
-  dependencies?: string[];
-  deprecated?: boolean;
-  supported_os?: string[];
-  supported_accelerators?: string[];
-  supported_comfyui_version?: string;
-  supported_comfyui_frontend_version?: string;
-}
-
-export interface PublishInput {
-  personal_access_token: string;
-  node?: NodeFields;
-  node_version?: VersionFields;
-}
-
 /** Fields an admin sets on a node; a publish body cannot carry them, so they are dropped. */
-function publishableNodeFields(node: NodeFields | undefined): NodeFields {
+function publishableNodeFields(node: NodeInput | undefined): NodeInput {
   const { preempted_comfy_node_names: _p, search_ranking: _s, ...rest } = node ?? {};
   return rest;
 }
@@ -51,21 +23,21 @@ export async function publishVersion(
   reg: Registry,
   publisherId: string,
   nodeId: string,
-  input: PublishInput,
+  input: PublishRequest,
 ): Promise<{ version: NodeVersionRow; signedUrl: string }> {
   const publisher = await getPublisher(reg, publisherId);
   assertPublisherActive(publisher);
   const existing = await findNode(reg.db, nodeId);
-  if (existing?.status === NODE_BANNED) throw forbidden(`node ${existing.id} is banned`, 'NODE_BANNED');
-  if (existing && existing.publisher_id !== publisherId)
-    throw forbidden(`node ${existing.id} belongs to another publisher`, 'NODE_OF_OTHER_PUBLISHER');
+  if (existing?.status === 'NodeStatusBanned') throw fail('NODE_BANNED', existing.id);
+  if (existing && existing.publisher_id !== publisherId) throw fail('NODE_OF_OTHER_PUBLISHER', existing.id);
   await verifyAccessToken(reg, publisherId, input.personal_access_token);
   if (!existing) assertNodeId(nodeId);
 
   const written = input.node_version?.version ?? '';
   const version = normalizeVersion(written);
-  if (!version) throw badRequest(`"${written}" is not a semantic version`, 'INVALID_VERSION');
-  const columns = nodeColumns(publishableNodeFields(input.node), ANONYMOUS);
+  if (!version) throw fail('INVALID_VERSION', written);
+  const columns = nodeColumns(publishableNodeFields(input.node));
+  const createdAt = timestamp(reg);
   const nv = input.node_version ?? {};
   const row: NodeVersionRow = {
     id: randomUUID(),
@@ -74,7 +46,7 @@ export async function publishVersion(
     changelog: nv.changelog ?? '',
     dependencies: JSON.stringify(nv.dependencies ?? []),
     deprecated: nv.deprecated ? 1 : 0,
-    status: reg.review ? VERSION_PENDING : VERSION_ACTIVE,
+    status: reg.review ? 'NodeVersionStatusPending' : 'NodeVersionStatusActive',
     status_reason: '',
     comfy_node_extract_status: 'pending',
     comfy_node_extract_reason: '',
@@ -86,21 +58,27 @@ export async function publishVersion(
     supported_accelerators: JSON.stringify(nv.supported_accelerators ?? []),
     supported_comfyui_version: nv.supported_comfyui_version ?? '',
     supported_comfyui_frontend_version: nv.supported_comfyui_frontend_version ?? '',
-    created_at: now(),
+    created_at: createdAt,
   };
   try {
     await reg.db.transaction().execute(async (trx) => {
       // Two first publishes of one new node may race: both create it if missing, then use whichever row won.
-      if (!existing) await trx.insertInto('nodes').values(newNodeRow(nodeId, publisherId, columns)).onConflict((oc) => oc.doNothing()).execute();
+      if (!existing) {
+        await trx
+          .insertInto('nodes')
+          .values(newNodeRow(nodeId, publisherId, columns, createdAt))
+          .onConflict((oc) => oc.doNothing())
+          .execute();
+      }
       const node = (await findNode(trx, nodeId))!;
-      if (node.publisher_id !== publisherId) throw forbidden(`node ${node.id} belongs to another publisher`, 'NODE_OF_OTHER_PUBLISHER');
+      if (node.publisher_id !== publisherId) throw fail('NODE_OF_OTHER_PUBLISHER', node.id);
       if (Object.keys(columns).length > 0) await trx.updateTable('nodes').set(columns).where('id', '=', node.id).execute();
       row.node_id = node.id;
       await trx.insertInto('node_versions').values(row).execute();
       await refreshLatest(trx, row.node_id);
     });
   } catch (err) {
-    if (isUniqueViolation(err)) throw badRequest('The node version already exists', 'VERSION_EXISTS');
+    if (isUniqueViolation(err)) throw fail('VERSION_EXISTS');
     throw err;
   }
   return { version: row, signedUrl: signUploadUrl(reg, row.id) };
@@ -111,7 +89,7 @@ function uploadSignature(reg: Registry, versionId: string, expires: number): str
 }
 
 export function signUploadUrl(reg: Registry, versionId: string, ttlSeconds = UPLOAD_TTL_SECONDS): string {
-  const expires = Math.floor(Date.now() / 1000) + ttlSeconds;
+  const expires = Math.floor(reg.clock.now() / 1000) + ttlSeconds;
   return `${reg.publicUrl}/archives/upload/${versionId}?expires=${expires}&signature=${uploadSignature(reg, versionId, expires)}`;
 }
 
@@ -129,13 +107,11 @@ export async function storeUpload(
 ): Promise<NodeVersionRow> {
   const expires = Number(query.expires);
   const expected = Number.isSafeInteger(expires) ? uploadSignature(reg, versionId, expires) : '';
-  if (!expected || !query.signature || !sameSignature(expected, query.signature)) {
-    throw forbidden('the upload URL signature is invalid', 'INVALID_SIGNATURE');
-  }
-  if (expires < Date.now() / 1000) throw forbidden('the upload URL has expired', 'UPLOAD_URL_EXPIRED');
+  if (!expected || !query.signature || !sameSignature(expected, query.signature)) throw fail('INVALID_SIGNATURE');
+  if (expires < reg.clock.now() / 1000) throw fail('UPLOAD_URL_EXPIRED');
   const version = await reg.db.selectFrom('node_versions').selectAll().where('id', '=', versionId).executeTakeFirst();
-  if (!version) throw notFound('version not found', 'VERSION_NOT_FOUND');
-  if (version.archive_key) throw conflict('this upload URL has already been used', 'UPLOAD_URL_USED');
+  if (!version) throw fail('VERSION_NOT_FOUND', versionId);
+  if (version.archive_key) throw fail('UPLOAD_URL_USED');
 
   // A unique key per attempt: a concurrent second upload never overwrites the winner's file.
   const key = `${version.node_id}/${version.version}-${randomBytes(4).toString('hex')}.zip`;
@@ -143,7 +119,7 @@ export async function storeUpload(
   try {
     stored = await reg.store.put(key, body, maxBytes);
   } catch (err) {
-    if (err instanceof ArchiveTooLargeError) throw new RegistryError('too_large', 'ARCHIVE_TOO_LARGE', err.message);
+    if (err instanceof ArchiveTooLargeError) throw new RegistryError('ARCHIVE_TOO_LARGE', err.limit);
     throw err;
   }
   const won = await reg.db.transaction().execute(async (trx) => {
@@ -154,13 +130,13 @@ export async function storeUpload(
       .where('archive_key', 'is', null)
       .executeTakeFirst();
     if (Number(res.numUpdatedRows) === 0) return false;
-    await queueExtraction(trx, versionId);
+    await queueExtraction(trx, versionId, timestamp(reg));
     return true;
   });
   if (!won) {
     await reg.store.delete(key);
-    throw conflict('this upload URL has already been used', 'UPLOAD_URL_USED');
+    throw fail('UPLOAD_URL_USED');
   }
-  reg.onJobQueued();
+  reg.events.emit('jobQueued');
   return { ...version, archive_key: key, archive_size: stored.size, archive_sha256: stored.sha256 };
 }

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { DatabaseHandle, Dialect } from '../db/database.js';
@@ -5,21 +6,39 @@ import type { ChangeFeed } from '../db/change-feed.js';
 import type { ArchiveStore } from '../storage/archive-store.js';
 import { generateToken, hashToken } from './secrets.js';
 
-/** Everything a domain operation needs; built once per process by `createRegistry`. */
+/** Where the registry reads the time: the system clock, or a test's clock that it advances. */
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+/** What the registry announces to whoever runs it (the server wakes its worker on `jobQueued`). */
+export type RegistryEventMap = {
+  /** A committed transaction queued at least one extraction job. */
+  jobQueued: [];
+};
+
+export class RegistryEvents extends EventEmitter<RegistryEventMap> {}
+
+/** Everything a domain operation needs; built once per process by `createRegistry`, then read-only. */
 export interface Registry {
-  db: Kysely<Database>;
-  dialect: Dialect;
+  readonly db: Kysely<Database>;
+  readonly dialect: Dialect;
   /** Moves on every write that public reads would show; read caches key on it. */
-  changes: ChangeFeed;
-  store: ArchiveStore;
-  publicUrl: string;
-  review: boolean;
+  readonly changes: ChangeFeed;
+  readonly store: ArchiveStore;
+  /** Base of the URLs the registry hands out (signed uploads, downloads), without a trailing slash. */
+  readonly publicUrl: string;
+  /** New versions wait as Pending until an admin approves them. */
+  readonly review: boolean;
   /** HMAC key for signed upload URLs, shared by every instance through the database. */
-  signingSecret: string;
-  adminTokenHashes: string[];
-  serviceTokenHashes: string[];
-  /** Called after a transaction queued an extraction job, to wake an in-process worker. */
-  onJobQueued: () => void;
+  readonly signingSecret: string;
+  readonly adminTokenHashes: readonly string[];
+  readonly serviceTokenHashes: readonly string[];
+  readonly clock: Clock;
+  readonly events: RegistryEvents;
 }
 
 export interface RegistryOptions {
@@ -29,9 +48,11 @@ export interface RegistryOptions {
   review?: boolean;
   adminToken?: string;
   serviceTokens?: string[];
+  clock?: Clock;
 }
 
-export const now = (): string => new Date().toISOString();
+/** The registry's time as the ISO-8601 text every timestamp column holds. */
+export const timestamp = (reg: Pick<Registry, 'clock'>, offsetMs = 0): string => new Date(reg.clock.now() + offsetMs).toISOString();
 
 /** Reads a meta value, creating it with `make()` if absent; concurrent first starts agree on one. */
 export async function metaValue(db: Kysely<Database>, key: string, make: () => string): Promise<{ value: string; created: boolean }> {
@@ -54,28 +75,28 @@ export async function createRegistry(opts: RegistryOptions): Promise<Registry> {
   if (opts.adminToken) adminTokenHashes.push(hashToken(opts.adminToken));
   const generated = await db.selectFrom('meta').select('value').where('key', '=', 'admin_token_hash').executeTakeFirst();
   if (generated) adminTokenHashes.push(generated.value);
-  return {
+  return Object.freeze({
     db,
     dialect,
     changes,
     store: opts.store,
-    publicUrl: opts.publicUrl,
+    publicUrl: opts.publicUrl.replace(/\/+$/, ''),
     review: opts.review ?? false,
     signingSecret,
-    adminTokenHashes,
-    serviceTokenHashes: (opts.serviceTokens ?? []).map(hashToken),
-    onJobQueued: () => {},
-  };
+    adminTokenHashes: Object.freeze(adminTokenHashes),
+    serviceTokenHashes: Object.freeze((opts.serviceTokens ?? []).map(hashToken)),
+    clock: opts.clock ?? systemClock,
+    events: new RegistryEvents(),
+  });
 }
 
 /**
  * When no admin token is configured, the first start generates one and keeps its hash in the
- * database (so every instance accepts it); the caller writes the token to the data folder.
- * Returns the new token, or null when one already exists.
+ * database (so every instance accepts it); the caller writes the token to the data folder. Run it
+ * before `createRegistry`, which reads the hash. Returns the new token, or null when one exists.
  */
-export async function ensureGeneratedAdminToken(reg: Registry): Promise<string | null> {
+export async function ensureGeneratedAdminToken(db: Kysely<Database>): Promise<string | null> {
   const token = generateToken('cra');
-  const { value, created } = await metaValue(reg.db, 'admin_token_hash', () => hashToken(token));
-  if (!reg.adminTokenHashes.includes(value)) reg.adminTokenHashes.push(value);
+  const { created } = await metaValue(db, 'admin_token_hash', () => hashToken(token));
   return created ? token : null;
 }

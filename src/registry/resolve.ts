@@ -1,12 +1,9 @@
 import { createQueryId, sql, type CompiledQuery } from 'kysely';
+import { MAX_COMFY_NODE_NAME, MAX_RESOLVE_NAMES, fail, type Resolution } from '../contract/index.js';
 import type { NodeRow, NodeVersionRow, PublisherRow } from '../db/schema.js';
-import { POLICY_BANNED, MAX_COMFY_NODE_NAME } from './comfy-node-ingest.js';
-import { badRequest } from './errors.js';
-import { NODE_ACTIVE, versionsByIds } from './nodes.js';
+import { versionsByIds } from './nodes.js';
 import type { Registry } from './registry.js';
 
-/** Most names (or workflow node types) one bulk request may ask about. */
-export const MAX_RESOLVE_NAMES = 5_000;
 /** Names per `IN (…)` list: well under SQLite's and PostgreSQL's parameter limits. */
 const CHUNK = 500;
 
@@ -49,14 +46,19 @@ function providers(reg: Registry, names: string[]) {
     .selectFrom('comfy_nodes')
     .innerJoin('nodes', 'nodes.latest_extracted_version_id', 'comfy_nodes.node_version_id')
     .where('comfy_nodes.comfy_node_name', names.length === 1 ? '=' : 'in', names.length === 1 ? names[0] : names)
-    .where('comfy_nodes.policy', '!=', POLICY_BANNED)
-    .where('nodes.status', '=', NODE_ACTIVE);
+    .where('comfy_nodes.policy', '!=', 'ComfyNodePolicyBanned')
+    .where('nodes.status', '=', 'NodeStatusActive');
 }
 
 async function candidates(reg: Registry, names: string[]): Promise<Candidate[]> {
   const out: Candidate[] = [];
   for (let i = 0; i < names.length; i += CHUNK) {
-    out.push(...(await providers(reg, names.slice(i, i + CHUNK)).selectAll('nodes').select('comfy_nodes.comfy_node_name').execute()));
+    out.push(
+      ...(await providers(reg, names.slice(i, i + CHUNK))
+        .selectAll('nodes')
+        .select('comfy_nodes.comfy_node_name')
+        .execute()),
+    );
   }
   return out;
 }
@@ -68,17 +70,41 @@ function best<T extends NodeRow>(name: string, rows: T[]): T | undefined {
 }
 
 /** Names longer than the ingest limit cannot be stored, so they never resolve (code points, as ingest counts). */
-const storable = (name: string): boolean => name.length > 0 && (name.length <= MAX_COMFY_NODE_NAME || [...name].length <= MAX_COMFY_NODE_NAME);
+const storable = (name: string): boolean =>
+  name.length > 0 && (name.length <= MAX_COMFY_NODE_NAME || [...name].length <= MAX_COMFY_NODE_NAME);
 
 /* Every column, so that a row read under a prefix is complete (the compiler checks the lists). */
 const PUBLISHER_COLUMNS: Record<keyof PublisherRow, true> = {
-  id: true, name: true, description: true, website: true, support: true, source_code_repo: true, logo: true, status: true, created_at: true,
+  id: true,
+  name: true,
+  description: true,
+  website: true,
+  support: true,
+  source_code_repo: true,
+  logo: true,
+  status: true,
+  created_at: true,
 };
 const VERSION_COLUMNS: Record<keyof NodeVersionRow, true> = {
-  id: true, node_id: true, version: true, changelog: true, dependencies: true, deprecated: true, status: true, status_reason: true,
-  comfy_node_extract_status: true, comfy_node_extract_reason: true, cloud_build_info: true, archive_key: true, archive_size: true,
-  archive_sha256: true, supported_os: true, supported_accelerators: true, supported_comfyui_version: true,
-  supported_comfyui_frontend_version: true, created_at: true,
+  id: true,
+  node_id: true,
+  version: true,
+  changelog: true,
+  dependencies: true,
+  deprecated: true,
+  status: true,
+  status_reason: true,
+  comfy_node_extract_status: true,
+  comfy_node_extract_reason: true,
+  cloud_build_info: true,
+  archive_key: true,
+  archive_size: true,
+  archive_sha256: true,
+  supported_os: true,
+  supported_accelerators: true,
+  supported_comfyui_version: true,
+  supported_comfyui_frontend_version: true,
+  created_at: true,
 };
 
 function prefixed(table: string, columns: object, prefix: string) {
@@ -131,12 +157,6 @@ export async function resolveComfyNodeName(reg: Registry, name: string): Promise
   return { node: top, publisher: unprefixed<PublisherRow>(top, PUBLISHER_COLUMNS, 'p__'), latest };
 }
 
-export interface Resolution {
-  node_id: string;
-  version: string;
-  source: 'registry' | 'cnr_id';
-}
-
 /** The providing pack and its latest version for each name (null when nothing provides it). */
 export async function resolveNames(reg: Registry, names: string[]): Promise<Map<string, Resolution | null>> {
   const distinct = [...new Set(names)];
@@ -148,11 +168,17 @@ export async function resolveNames(reg: Registry, names: string[]): Promise<Map<
   }
   const winners = new Map<string, NodeRow>();
   for (const [name, rows] of byName) winners.set(name, best(name, rows)!);
-  const versions = await versionsByIds(reg.db, [...winners.values()].map((n) => n.latest_version_id));
+  const versions = await versionsByIds(
+    reg.db,
+    [...winners.values()].map((n) => n.latest_version_id),
+  );
   const out = new Map<string, Resolution | null>();
   for (const name of distinct) {
     const node = winners.get(name);
-    out.set(name, node ? { node_id: node.id, version: versions.get(node.latest_version_id ?? '')?.version ?? '', source: 'registry' } : null);
+    out.set(
+      name,
+      node ? { node_id: node.id, version: versions.get(node.latest_version_id ?? '')?.version ?? '', source: 'registry' } : null,
+    );
   }
   return out;
 }
@@ -175,7 +201,7 @@ function noteType(types: Map<string, WorkflowNodeType>, type: unknown, propertie
     seen.ver = text(properties.ver);
   }
   types.set(name, seen);
-  if (types.size > MAX_RESOLVE_NAMES) throw badRequest(`a workflow may use at most ${MAX_RESOLVE_NAMES} distinct node types`, 'TOO_MANY_NAMES');
+  if (types.size > MAX_RESOLVE_NAMES) throw fail('TOO_MANY_NAMES', MAX_RESOLVE_NAMES);
 }
 
 /**
@@ -221,8 +247,14 @@ export async function resolveWorkflow(reg: Registry, workflow: Record<string, un
   const types = workflowNodeTypes(workflow);
   const byName = [...types].filter(([, t]) => t.cnrId === undefined).map(([name]) => name);
   const named = await resolveNames(reg, byName);
-  const packs = await activeNodesByKey(reg, [...types.values()].flatMap((t) => (t.cnrId ? [t.cnrId.toLowerCase()] : [])));
-  const latest = await versionsByIds(reg.db, [...packs.values()].map((n) => n.latest_version_id));
+  const packs = await activeNodesByKey(
+    reg,
+    [...types.values()].flatMap((t) => (t.cnrId ? [t.cnrId.toLowerCase()] : [])),
+  );
+  const latest = await versionsByIds(
+    reg.db,
+    [...packs.values()].map((n) => n.latest_version_id),
+  );
   const out = new Map<string, Resolution | null>();
   for (const [name, t] of types) {
     if (t.cnrId === undefined) {
@@ -244,9 +276,25 @@ async function activeNodesByKey(reg: Registry, keys: string[]): Promise<Map<stri
       .selectFrom('nodes')
       .selectAll()
       .where('key', 'in', distinct.slice(i, i + CHUNK))
-      .where('status', '=', NODE_ACTIVE)
+      .where('status', '=', 'NodeStatusActive')
       .execute();
     for (const r of rows) out.set(r.key, r);
   }
   return out;
+}
+
+/** GetNodeByComfyNodeName: the providing pack, or COMFY_NODE_NOT_FOUND. */
+export async function requireProvider(reg: Registry, name: string): Promise<Provider> {
+  const found = await resolveComfyNodeName(reg, name);
+  if (!found) throw fail('COMFY_NODE_NOT_FOUND', `${name} in any node pack`);
+  return found;
+}
+
+/** Bulk resolution: exactly one of `names` and `workflow`. */
+export async function resolveRequest(
+  reg: Registry,
+  input: { names?: string[]; workflow?: Record<string, unknown> },
+): Promise<Map<string, Resolution | null>> {
+  if ((input.names === undefined) === (input.workflow === undefined)) throw fail('BAD_RESOLVE_REQUEST');
+  return input.names !== undefined ? resolveNames(reg, input.names) : resolveWorkflow(reg, input.workflow!);
 }

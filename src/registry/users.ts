@@ -1,24 +1,17 @@
 import { randomUUID } from 'node:crypto';
+import { fail, type NewUser } from '../contract/index.js';
 import type { PublisherRow, UserRow } from '../db/schema.js';
-import { badRequest } from './errors.js';
-import type { Registry } from './registry.js';
-import { now } from './registry.js';
+import { timestamp, type Registry } from './registry.js';
 import { generateToken, hashToken } from './secrets.js';
-
-export interface NewUserInput {
-  name: string;
-  email: string;
-  isAdmin?: boolean;
-}
 
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
 
 /** Creates a user and returns its bearer token, which is shown this once and stored only hashed. */
-export async function createUser(reg: Registry, input: NewUserInput): Promise<{ user: UserRow; token: string }> {
+export async function createUser(reg: Registry, input: NewUser): Promise<{ user: UserRow; token: string }> {
   const name = input.name.trim();
   const email = input.email.trim();
-  if (!name) throw badRequest('name must not be empty');
-  if (!EMAIL.test(email)) throw badRequest(`"${email}" is not an email address`);
+  if (!name) throw fail('INVALID_NAME', 'name');
+  if (!EMAIL.test(email)) throw fail('INVALID_EMAIL', email);
   const token = generateToken('cru');
   const user: UserRow = {
     id: randomUUID(),
@@ -26,7 +19,7 @@ export async function createUser(reg: Registry, input: NewUserInput): Promise<{ 
     email,
     token_hash: hashToken(token),
     is_admin: input.isAdmin ? 1 : 0,
-    created_at: now(),
+    created_at: timestamp(reg),
   };
   await reg.db.insertInto('users').values(user).execute();
   return { user, token };

@@ -1,20 +1,20 @@
+import { VERSION_STATUSES, fail, type VersionStatus, type VersionStatusUpdate, type VersionUpdate } from '../contract/index.js';
 import type { NodeVersionRow } from '../db/schema.js';
-import { notFound } from './errors.js';
-import { VERSION_DELETED, findVersion, ownedNode, refreshLatest } from './nodes.js';
+import { findVersion, getNode, getVersion, ownedNode, refreshLatest, versionsByIds } from './nodes.js';
 import type { Principal } from './principals.js';
 import type { Registry } from './registry.js';
-
-export interface VersionUpdate {
-  changelog?: string;
-  deprecated?: boolean;
-}
 
 /** A version of an owned node, by its id or its version number (upstream paths use either). */
 async function ownedVersion(reg: Registry, p: Principal, publisherId: string, nodeId: string, versionId: string): Promise<NodeVersionRow> {
   const node = await ownedNode(reg, p, publisherId, nodeId);
-  const byId = await reg.db.selectFrom('node_versions').selectAll().where('id', '=', versionId).where('node_id', '=', node.id).executeTakeFirst();
+  const byId = await reg.db
+    .selectFrom('node_versions')
+    .selectAll()
+    .where('id', '=', versionId)
+    .where('node_id', '=', node.id)
+    .executeTakeFirst();
   const row = byId ?? (await findVersion(reg.db, node.id, versionId));
-  if (!row || row.status === VERSION_DELETED) throw notFound(`version ${versionId} of node ${nodeId} not found`, 'VERSION_NOT_FOUND');
+  if (!row || row.status === 'NodeVersionStatusDeleted') throw fail('VERSION_NOT_FOUND', versionId, nodeId);
   return row;
 }
 
@@ -40,7 +40,47 @@ export async function updateVersion(
 export async function deleteVersion(reg: Registry, p: Principal, publisherId: string, nodeId: string, versionId: string): Promise<void> {
   const row = await ownedVersion(reg, p, publisherId, nodeId, versionId);
   await reg.db.transaction().execute(async (trx) => {
-    await trx.updateTable('node_versions').set({ status: VERSION_DELETED }).where('id', '=', row.id).execute();
+    await trx.updateTable('node_versions').set({ status: 'NodeVersionStatusDeleted' }).where('id', '=', row.id).execute();
     await refreshLatest(trx, row.node_id);
   });
+}
+
+const isVersionStatus = (s: string): s is VersionStatus => (VERSION_STATUSES as readonly string[]).includes(s);
+
+/** An admin's decision on a version (approve a Pending one, flag, ban); hidden packs included. */
+export async function setVersionStatus(
+  reg: Registry,
+  nodeId: string,
+  version: string,
+  input: VersionStatusUpdate,
+): Promise<NodeVersionRow> {
+  const status = input.status;
+  if (!isVersionStatus(status)) throw fail('INVALID_VERSION_STATUS', VERSION_STATUSES.join(', '));
+  const node = await getNode(reg, nodeId, { includeHidden: true });
+  const reason = input.status_reason ?? '';
+  return reg.db.transaction().execute(async (trx) => {
+    const v = await findVersion(trx, node.id, version);
+    if (!v) throw fail('VERSION_NOT_FOUND', version, node.id);
+    await trx.updateTable('node_versions').set({ status, status_reason: reason }).where('id', '=', v.id).execute();
+    await refreshLatest(trx, node.id);
+    return { ...v, status, status_reason: reason };
+  });
+}
+
+/**
+ * The version a client installs (`version`, or the latest), counting one download. The count is
+ * the only write: it changes the pack's counters and nothing a resolver answers.
+ */
+export async function installVersion(reg: Registry, p: Principal, nodeId: string, version?: string): Promise<NodeVersionRow> {
+  const node = await getNode(reg, nodeId);
+  const row = version
+    ? await getVersion(reg, node.id, version, p)
+    : (await versionsByIds(reg.db, [node.latest_version_id])).get(node.latest_version_id ?? '');
+  if (!row) throw fail('NO_INSTALLABLE_VERSION', node.id);
+  await reg.db
+    .updateTable('nodes')
+    .set((eb) => ({ downloads: eb('downloads', '+', 1) }))
+    .where('id', '=', node.id)
+    .execute();
+  return row;
 }

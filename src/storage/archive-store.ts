@@ -1,5 +1,10 @@
 import type { Readable } from 'node:stream';
 
+/** Keys the registry hands out: `{nodeId}/{version}-{random}.zip`, safe path segments only. */
+const ARCHIVE_KEY = /^[A-Za-z0-9._+-]+(\/[A-Za-z0-9._+-]+)*$/;
+
+export const isArchiveKey = (key: string): boolean => ARCHIVE_KEY.test(key) && !key.split('/').some((s) => s === '..' || s === '.');
+
 export interface StoredArchive {
   size: number;
   sha256: string;

@@ -3,16 +3,14 @@ import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ArchiveTooLargeError, type ArchiveStore, type StoredArchive } from './archive-store.js';
+import { ArchiveTooLargeError, isArchiveKey, type ArchiveStore, type StoredArchive } from './archive-store.js';
 
 /** Archives as files under one folder; keys are relative paths made of safe segments. */
 export class LocalArchiveStore implements ArchiveStore {
   constructor(private readonly root: string) {}
 
   private file(key: string): string {
-    if (!/^[A-Za-z0-9._+-]+(\/[A-Za-z0-9._+-]+)*$/.test(key) || key.split('/').some((s) => s === '..' || s === '.')) {
-      throw new Error(`unsafe archive key ${key}`);
-    }
+    if (!isArchiveKey(key)) throw new Error(`unsafe archive key ${key}`);
     return path.join(this.root, key);
   }
 

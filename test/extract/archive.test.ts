@@ -26,7 +26,10 @@ async function refused(zip: Buffer, pattern: RegExp, limits = {}): Promise<strin
 }
 
 test('a GitHub-style archive with one top folder is extracted', async () => {
-  const zip = await yazlZip([['Pack-main/__init__.py', NODE_PY], ['Pack-main/README.md', Buffer.from('hi')]]);
+  const zip = await yazlZip([
+    ['Pack-main/__init__.py', NODE_PY],
+    ['Pack-main/README.md', Buffer.from('hi')],
+  ]);
   const r = await extractPack({ zip });
   assert.deepEqual(Object.keys(r.body.nodes), ['ZipNode']);
   assert.equal(r.stats.files, 2);
@@ -62,7 +65,10 @@ test('drive letters and backslash tricks are refused', async () => {
 });
 
 test('symbolic links are refused', async () => {
-  await refused(buildZip([{ name: 'pack/link.py', data: Buffer.from('/etc/passwd'), unixMode: 0o120777 }]), /pack\/link\.py.*symbolic link/);
+  await refused(
+    buildZip([{ name: 'pack/link.py', data: Buffer.from('/etc/passwd'), unixMode: 0o120777 }]),
+    /pack\/link\.py.*symbolic link/,
+  );
 });
 
 test('device and other special entries are refused', async () => {
@@ -119,6 +125,9 @@ test('a zip bomb with lying headers is stopped while inflating, within a memory 
   const reason = await refused(zip, /pack\/bomb\.py/);
   const after = process.memoryUsage();
   assert.match(reason, /declared size of 1000 bytes \(zip bomb\)/);
-  assert.ok(after.arrayBuffers - before.arrayBuffers < 64 * 1024 * 1024, `arrayBuffers grew by ${after.arrayBuffers - before.arrayBuffers}`);
+  assert.ok(
+    after.arrayBuffers - before.arrayBuffers < 64 * 1024 * 1024,
+    `arrayBuffers grew by ${after.arrayBuffers - before.arrayBuffers}`,
+  );
   assert.ok(after.rss - before.rss < 256 * 1024 * 1024, `rss grew by ${after.rss - before.rss}`);
 });

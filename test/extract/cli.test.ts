@@ -60,7 +60,11 @@ test('missing path, unreadable zip and usage errors: exit 2', async () => {
 });
 
 test('the entry script runs as a process', () => {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', '..', 'src', 'extract', 'cli-main.ts'), join(packs, 'v3'), '--json'], { encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', join(import.meta.dirname, '..', '..', 'src', 'extract', 'cli-main.ts'), join(packs, 'v3'), '--json'],
+    { encoding: 'utf8' },
+  );
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(Object.keys((JSON.parse(r.stdout) as { nodes: object }).nodes), ['ImageGlowV3', 'SaveGlowV3']);
 });

@@ -31,7 +31,10 @@ test('a 10,000-deep nested expression gives a diagnostic, not a crash', async ()
   const deep = '['.repeat(10_000) + '1' + ']'.repeat(10_000);
   const r = await run({ '__init__.py': `VALUE = ${deep}\n${NODE}\nNODE_CLASS_MAPPINGS = {"Deep": Node}\n` });
   assert.equal(r.body.success, true);
-  assert.ok(r.diagnostics.some((d) => /nesting deeper than/.test(d.message)), JSON.stringify(r.diagnostics));
+  assert.ok(
+    r.diagnostics.some((d) => /nesting deeper than/.test(d.message)),
+    JSON.stringify(r.diagnostics),
+  );
   const parens = '('.repeat(10_000) + '1' + ')'.repeat(10_000);
   const plus = Array.from({ length: 10_000 }, () => '1').join(' + ');
   const r2 = await run({ '__init__.py': `A = ${parens}\nB = ${plus}\nVALUE = 2\n${NODE}\nNODE_CLASS_MAPPINGS = {"Deep": Node}\n` });
@@ -89,8 +92,10 @@ NODE_CLASS_MAPPINGS = {"Expr": Node}
   const body = r.body.nodes.Expr!;
   assert.deepEqual(JSON.parse(body.input_types), {
     required: {
-      size: [[64, 128, 1000]], name: [['a', 'b', 'c']],
-      n: ['INT', { default: 96, max: 18446744073709551615, step: 0.5 }], label: ['STRING', { default: 'x-64' }],
+      size: [[64, 128, 1000]],
+      name: [['a', 'b', 'c']],
+      n: ['INT', { default: 96, max: 18446744073709551615, step: 0.5 }],
+      label: ['STRING', { default: 'x-64' }],
     },
   });
   assert.match(body.input_types, /"max":18446744073709551615/);

@@ -25,7 +25,16 @@ describe('fixture packs', () => {
           assert.equal(typeof got[field], 'string', `${node}.${field} is JSON text`);
           assert.deepEqual(JSON.parse(got[field]), want[field], `${node}.${field}`);
         }
-        for (const field of ['category', 'description', 'function', 'output_is_list', 'deprecated', 'experimental', 'display_name', 'output_node'] as const) {
+        for (const field of [
+          'category',
+          'description',
+          'function',
+          'output_is_list',
+          'deprecated',
+          'experimental',
+          'display_name',
+          'output_node',
+        ] as const) {
           assert.deepEqual(got[field], want[field], `${node}.${field}`);
         }
       }

@@ -29,7 +29,13 @@ export async function adminUpdateNode(t: TestRegistry, pub: string, nodeId: stri
 }
 
 export async function setPolicy(t: TestRegistry, nodeId: string, version: string, name: string, policy: string) {
-  const res = await json(t, 'PUT', `/nodes/${nodeId}/versions/${version}/comfy-nodes/${encodeURIComponent(name)}`, { policy }, t.adminToken);
+  const res = await json(
+    t,
+    'PUT',
+    `/nodes/${nodeId}/versions/${version}/comfy-nodes/${encodeURIComponent(name)}`,
+    { policy },
+    t.adminToken,
+  );
   assert.equal(res.status, 200, JSON.stringify(res.body));
   return res.body;
 }

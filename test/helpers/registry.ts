@@ -2,10 +2,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { describe, it } from 'node:test';
+import type http from 'node:http';
 import { openDatabase, type DatabaseHandle } from '../../src/db/database.js';
-import { buildApp, type App } from '../../src/http/app.js';
-import { createRegistry, type Registry } from '../../src/registry/registry.js';
+import { bindServer, buildApp, type App } from '../../src/http/app.js';
+import { createRegistry, type Clock, type Registry } from '../../src/registry/registry.js';
 import { LocalArchiveStore } from '../../src/storage/local-archive-store.js';
+import type { ArchiveStore } from '../../src/storage/archive-store.js';
 
 export type Backend = 'sqlite' | 'postgres';
 
@@ -17,6 +20,23 @@ export const BACKENDS: { name: Backend; skip: string | false }[] = [
   { name: 'postgres', skip: PG_SKIP },
 ];
 
+/**
+ * `describe(title (backend), fn)` once per backend. A backend that cannot run gets one skipped
+ * test in its place, so the runner's summary counts it as skipped (a skipped suite is not counted).
+ */
+export function forEachBackend(title: string, fn: (backend: Backend) => void): void {
+  for (const b of BACKENDS) {
+    if (b.skip) it(`${title} (${b.name})`, { skip: b.skip }, () => {});
+    else describe(`${title} (${b.name})`, () => fn(b.name));
+  }
+}
+
+/** A suite that needs PostgreSQL; without it, one skipped test stands in its place (counted as skipped). */
+export function postgresOnly(title: string, fn: () => void): void {
+  if (PG_SKIP) it(title, { skip: PG_SKIP }, () => {});
+  else describe(title, fn);
+}
+
 export interface TestRegistry {
   app: App;
   reg: Registry;
@@ -24,7 +44,9 @@ export interface TestRegistry {
   dataDir: string;
   adminToken: string;
   serviceToken: string;
-  /** Listens on a real port and points signed URLs at it. */
+  /** The real port it listens on; signed URLs and downloadUrls point here. */
+  url: string;
+  /** The same URL (the server listens from the start). */
   listen(): Promise<string>;
   close(): Promise<void>;
 }
@@ -33,6 +55,11 @@ export interface TestOptions {
   review?: boolean;
   maxBody?: number;
   maxArchive?: number;
+  clock?: Clock;
+  readCache?: number;
+  store?: ArchiveStore;
+  /** Receives the server's log lines (JSON, level info and up). */
+  log?: (line: string) => void;
 }
 
 export async function startRegistry(backend: Backend, opts: TestOptions = {}): Promise<TestRegistry> {
@@ -42,41 +69,100 @@ export async function startRegistry(backend: Backend, opts: TestOptions = {}): P
   );
   const adminToken = `admin-${randomBytes(16).toString('hex')}`;
   const serviceToken = `service-${randomBytes(16).toString('hex')}`;
-  const reg = await createRegistry({
-    database,
-    store: new LocalArchiveStore(path.join(dataDir, 'archives')),
-    publicUrl: 'http://localhost:8080',
-    review: opts.review,
-    adminToken,
-    serviceTokens: ['other-service-token', serviceToken],
+  const { server, port } = await bindServer(0, '127.0.0.1');
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    return await assemble();
+  } catch (err) {
+    await closeServer(server);
+    await database.close();
+    throw err;
+  }
+
+  async function assemble(): Promise<TestRegistry> {
+    const reg = await createRegistry({
+      database,
+      store: opts.store ?? new LocalArchiveStore(path.join(dataDir, 'archives')),
+      publicUrl: url,
+      review: opts.review,
+      adminToken,
+      serviceTokens: ['other-service-token', serviceToken],
+      clock: opts.clock,
+    });
+    const level = process.env.COMFYREG_TEST_LOG;
+    const app = await buildApp(reg, {
+      server,
+      logger: opts.log ? { level: 'info', stream: { write: opts.log } } : level ? { level } : false,
+      maxBody: opts.maxBody ?? 16 * 1024 * 1024,
+      maxArchive: opts.maxArchive ?? 100 * 1024 * 1024,
+      readCache: opts.readCache,
+    });
+    await app.ready();
+    return {
+      app,
+      reg,
+      database,
+      dataDir,
+      adminToken,
+      serviceToken,
+      url,
+      listen: async () => url,
+      async close() {
+        await closeServer(server);
+        await app.close();
+        await database.close();
+        fs.rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
+  }
+}
+
+function closeServer(server: http.Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
   });
-  const level = process.env.COMFYREG_TEST_LOG;
-  const app = await buildApp(reg, {
-    logger: level ? { level } : false,
-    maxBody: opts.maxBody ?? 16 * 1024 * 1024,
-    maxArchive: opts.maxArchive ?? 100 * 1024 * 1024,
+}
+
+/**
+ * Resolves once `check()` holds, re-checking after every change the registry's change feed sees
+ * (no timer): for work that ends in a write, such as an extraction being stored.
+ */
+export async function whenChanged<T>(
+  reg: Registry,
+  what: string,
+  check: () => Promise<T | undefined | null | false>,
+  ms = 30_000,
+): Promise<T> {
+  const first = await check();
+  if (first) return first;
+  return new Promise<T>((resolve, reject) => {
+    let busy = false;
+    let again = false;
+    const timer = setTimeout(() => finish(new Error(`gave up waiting for ${what}`)), ms);
+    const finish = (err: Error | null, value?: T) => {
+      clearTimeout(timer);
+      reg.changes.offChange(onChange);
+      if (err) reject(err);
+      else resolve(value as T);
+    };
+    const onChange = () => {
+      if (busy) {
+        again = true;
+        return;
+      }
+      busy = true;
+      void (async () => {
+        do {
+          again = false;
+          const v = await check().catch(() => undefined);
+          if (v) return finish(null, v);
+        } while (again);
+        busy = false;
+      })();
+    };
+    reg.changes.onChange(onChange);
   });
-  await app.ready();
-  return {
-    app,
-    reg,
-    database,
-    dataDir,
-    adminToken,
-    serviceToken,
-    async listen() {
-      if (!app.server.listening) await app.listen({ port: 0, host: '127.0.0.1' });
-      const addr = app.server.address();
-      const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
-      reg.publicUrl = url;
-      return url;
-    },
-    async close() {
-      await app.close();
-      await database.close();
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
 }
 
 /** Row counts of every table, to show that a refused request changed nothing. */

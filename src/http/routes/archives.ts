@@ -1,9 +1,10 @@
 import { Type } from '@sinclair/typebox';
 import { Readable } from 'node:stream';
-import type { App } from '../app.js';
+import { UploadReceipt, fail } from '../../contract/index.js';
 import type { Registry } from '../../registry/registry.js';
-import { RegistryError, notFound } from '../../registry/errors.js';
+import { openArchive } from '../../registry/archives.js';
 import { storeUpload } from '../../registry/publish.js';
+import type { App } from '../app.js';
 import { errorResponses } from '../schemas.js';
 
 const ARCHIVE_TYPES = ['application/zip', 'application/x-zip-compressed', 'application/octet-stream'];
@@ -25,20 +26,11 @@ export async function archiveRoutes(app: App, reg: Registry, maxArchive: number)
           expires: Type.Optional(Type.String({ maxLength: 20 })),
           signature: Type.Optional(Type.String({ maxLength: 200 })),
         }),
-        response: {
-          200: Type.Object({ id: Type.String(), size: Type.Integer(), sha256: Type.String() }),
-          ...errorResponses(403, 404, 409, 413, 415),
-        },
+        response: { 200: UploadReceipt, ...errorResponses(403, 404, 409, 413, 415) },
       },
     },
     async (req) => {
-      if (!(req.body instanceof Readable)) {
-        throw new RegistryError(
-          'unsupported_media_type',
-          'UNSUPPORTED_MEDIA_TYPE',
-          `upload the archive with Content-Type: application/zip`,
-        );
-      }
+      if (!(req.body instanceof Readable)) throw fail('UNSUPPORTED_MEDIA_TYPE', 'upload the archive with Content-Type: application/zip');
       const row = await storeUpload(reg, req.params.versionId, req.query, req.body, maxArchive);
       return { id: row.id, size: row.archive_size ?? 0, sha256: row.archive_sha256 ?? '' };
     },
@@ -46,16 +38,9 @@ export async function archiveRoutes(app: App, reg: Registry, maxArchive: number)
 
   app.get(
     '/archives/*',
-    { schema: { summary: 'Download a stored version archive', tags: ['Nodes'], response: { ...errorResponses(404) } } },
+    { schema: { summary: 'Download a stored version archive', tags: ['Nodes'], response: { ...errorResponses(404, 503) } } },
     async (req, reply) => {
-      const key = (req.params as { '*': string })['*'];
-      let found = null;
-      try {
-        found = await reg.store.get(key);
-      } catch {
-        found = null;
-      }
-      if (!found) throw notFound('archive not found', 'ARCHIVE_NOT_FOUND');
+      const found = await openArchive(reg, (req.params as { '*': string })['*']);
       return reply
         .type('application/zip')
         .header('content-length', found.size)

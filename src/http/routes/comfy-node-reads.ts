@@ -1,18 +1,4 @@
 import { Type } from '@sinclair/typebox';
-import type { App } from '../app.js';
-import type { Registry } from '../../registry/registry.js';
-import { badRequest, notFound } from '../../registry/errors.js';
-import { isAdmin } from '../../registry/principals.js';
-import {
-  getComfyNode,
-  listAllComfyNodes,
-  listVersionComfyNodes,
-  searchNodes,
-  updateComfyNode,
-} from '../../registry/comfy-node-reads.js';
-import { pageCount, pageWindow } from '../../registry/paging.js';
-import { resolveComfyNodeName, resolveNames, resolveWorkflow, type Resolution } from '../../registry/resolve.js';
-import { toComfyNode, toNode } from '../mappers.js';
 import {
   ComfyNode,
   ComfyNodeList,
@@ -22,16 +8,27 @@ import {
   NodeList,
   ResolveRequest,
   ResolveResponse,
+  type Resolution,
+} from '../../contract/index.js';
+import type { Registry } from '../../registry/registry.js';
+import { isAdmin } from '../../registry/principals.js';
+import { getComfyNode, listAllComfyNodes, listVersionComfyNodes, searchNodes, updateComfyNode } from '../../registry/comfy-node-reads.js';
+import { nodeDetails } from '../../registry/nodes.js';
+import { pageCount, pageWindow } from '../../registry/paging.js';
+import { requireProvider, resolveRequest } from '../../registry/resolve.js';
+import type { App } from '../app.js';
+import { toComfyNode, toNode, toNodes } from '../mappers.js';
+import {
+  ComfyNodeParams,
+  MAX_ALL_COMFY_NODES_PAGE,
+  MAX_NODE_PAGE,
+  MAX_VERSION_COMFY_NODES_PAGE,
+  VersionParams,
+  bearerAuth,
   errorResponses,
 } from '../schemas.js';
-import { hydrateNodes, MAX_NODE_PAGE } from './nodes.js';
 
-const auth = [{ BearerAuth: [] }];
 const tags = ['Comfy nodes'];
-const VersionParams = Type.Object({ nodeId: Type.String({ maxLength: 200 }), version: Type.String({ maxLength: 200 }) });
-const NameParams = Type.Object({ ...VersionParams.properties, comfyNodeName: Type.String({ maxLength: 1024 }) });
-export const MAX_VERSION_COMFY_NODES_PAGE = 10_000;
-export const MAX_ALL_COMFY_NODES_PAGE = 100;
 
 /** Comfy-node reads (contract §3), the by-name resolver and bulk resolution. */
 export async function comfyNodeReadRoutes(app: App, reg: Registry) {
@@ -45,7 +42,9 @@ export async function comfyNodeReadRoutes(app: App, reg: Registry) {
         params: VersionParams,
         querystring: Type.Object({
           page: Type.Optional(Type.Integer({ description: '1-based; below 1 means 1' })),
-          limit: Type.Optional(Type.Integer({ description: `default 10, at most ${MAX_VERSION_COMFY_NODES_PAGE}; below 1 means the default` })),
+          limit: Type.Optional(
+            Type.Integer({ description: `default 10, at most ${MAX_VERSION_COMFY_NODES_PAGE}; below 1 means the default` }),
+          ),
         }),
         response: { 200: ComfyNodeList, ...errorResponses(400, 404) },
       },
@@ -64,7 +63,7 @@ export async function comfyNodeReadRoutes(app: App, reg: Registry) {
         summary: 'GetComfyNode: one comfy node of a version, every field present',
         tags,
         operationId: 'GetComfyNode',
-        params: NameParams,
+        params: ComfyNodeParams,
         response: { 200: Type.Ref(ComfyNode), ...errorResponses(404) },
       },
     },
@@ -79,14 +78,13 @@ export async function comfyNodeReadRoutes(app: App, reg: Registry) {
         summary: 'UpdateComfyNode (admin): partial update of any field but the name, policy included',
         tags,
         operationId: 'UpdateComfyNode',
-        security: auth,
-        params: NameParams,
+        security: bearerAuth,
+        params: ComfyNodeParams,
         body: ComfyNodeUpdate,
         response: { 200: Type.Ref(ComfyNode), ...errorResponses(400, 401, 403, 404) },
       },
     },
-    async (req) =>
-      toComfyNode(await updateComfyNode(reg, req.principal, req.params.nodeId, req.params.version, req.params.comfyNodeName, req.body)),
+    async (req) => toComfyNode(await updateComfyNode(reg, req.params.nodeId, req.params.version, req.params.comfyNodeName, req.body)),
   );
 
   app.get(
@@ -101,7 +99,9 @@ export async function comfyNodeReadRoutes(app: App, reg: Registry) {
           node_version: Type.Optional(Type.String({ maxLength: 200 })),
           comfy_node_name: Type.Optional(Type.String({ maxLength: 1024 })),
           page: Type.Optional(Type.Integer({ description: '1-based; below 1 means 1' })),
-          pageSize: Type.Optional(Type.Integer({ description: `default and maximum ${MAX_ALL_COMFY_NODES_PAGE}; below 1 means the default` })),
+          pageSize: Type.Optional(
+            Type.Integer({ description: `default and maximum ${MAX_ALL_COMFY_NODES_PAGE}; below 1 means the default` }),
+          ),
         }),
         response: { 200: ComfyNodeListAll, ...errorResponses(400) },
       },
@@ -134,8 +134,7 @@ export async function comfyNodeReadRoutes(app: App, reg: Registry) {
       },
     },
     async (req) => {
-      const found = await resolveComfyNodeName(reg, req.params.comfyNodeName);
-      if (!found) throw notFound(`no node pack provides comfy node ${req.params.comfyNodeName}`, 'COMFY_NODE_NOT_FOUND');
+      const found = await requireProvider(reg, req.params.comfyNodeName);
       return toNode(reg, found.node, { publisher: found.publisher, latest: found.latest, admin: isAdmin(req.principal) });
     },
   );
@@ -154,9 +153,7 @@ export async function comfyNodeReadRoutes(app: App, reg: Registry) {
       },
     },
     async (req) => {
-      const { names, workflow } = req.body;
-      if ((names === undefined) === (workflow === undefined)) throw badRequest('send exactly one of "names" and "workflow"', 'BAD_RESOLVE_REQUEST');
-      const resolved = names !== undefined ? await resolveNames(reg, names) : await resolveWorkflow(reg, workflow!);
+      const resolved = await resolveRequest(reg, req.body);
       // A null-prototype object: a node type called "__proto__" is a key like any other.
       const results: Record<string, Resolution | null> = Object.create(null);
       for (const [name, r] of resolved) results[name] = r;
@@ -168,7 +165,8 @@ export async function comfyNodeReadRoutes(app: App, reg: Registry) {
     '/nodes/search',
     {
       schema: {
-        summary: 'searchNodes: packs whose newest extracted version has comfy node comfy_node_search, and/or whose id, name or description contain search',
+        summary:
+          'searchNodes: packs whose newest extracted version has comfy node comfy_node_search, and/or whose id, name or description contain search',
         tags: ['Nodes'],
         operationId: 'searchNodes',
         querystring: Type.Object({
@@ -183,8 +181,14 @@ export async function comfyNodeReadRoutes(app: App, reg: Registry) {
     async (req) => {
       const q = req.query;
       const paging = pageWindow(q.page, q.limit, 10, MAX_NODE_PAGE);
-      const { rows, total } = await searchNodes(reg, req.principal, { comfyNodeSearch: q.comfy_node_search || undefined, search: q.search }, paging);
-      return { nodes: await hydrateNodes(reg, rows, req.principal), total, page: paging.page, limit: paging.limit, totalPages: pageCount(total, paging.limit) };
+      const { rows, total } = await searchNodes(
+        reg,
+        req.principal,
+        { comfyNodeSearch: q.comfy_node_search || undefined, search: q.search },
+        paging,
+      );
+      const nodes = toNodes(reg, await nodeDetails(reg, rows), isAdmin(req.principal));
+      return { nodes, total, page: paging.page, limit: paging.limit, totalPages: pageCount(total, paging.limit) };
     },
   );
 }

@@ -1,11 +1,9 @@
 import { Type } from '@sinclair/typebox';
-import type { App } from '../app.js';
+import { CreateComfyNodesRequest } from '../../contract/index.js';
 import type { Registry } from '../../registry/registry.js';
 import { createComfyNodes, deleteComfyNodes } from '../../registry/comfy-node-ingest.js';
-import { CreateComfyNodesRequest, errorResponses } from '../schemas.js';
-
-const auth = [{ BearerAuth: [] }];
-export const ComfyVersionParams = Type.Object({ nodeId: Type.String({ maxLength: 200 }), version: Type.String({ maxLength: 200 }) });
+import type { App } from '../app.js';
+import { VersionParams, bearerAuth, errorResponses } from '../schemas.js';
 
 export async function comfyNodeRoutes(app: App, reg: Registry) {
   app.post(
@@ -18,14 +16,14 @@ export async function comfyNodeRoutes(app: App, reg: Registry) {
           'success absent or true: insert one row per map entry in one transaction (409 when the version already has rows). success false: mark the version failed with the reason.',
         tags: ['Comfy nodes'],
         operationId: 'CreateComfyNodes',
-        security: auth,
-        params: ComfyVersionParams,
+        security: bearerAuth,
+        params: VersionParams,
         body: CreateComfyNodesRequest,
         response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 404, 409, 413) },
       },
     },
     async (req, reply) => {
-      await createComfyNodes(reg, req.principal, req.params.nodeId, req.params.version, req.body);
+      await createComfyNodes(reg, req.params.nodeId, req.params.version, req.body);
       return reply.code(204).send(null);
     },
   );
@@ -38,13 +36,13 @@ export async function comfyNodeRoutes(app: App, reg: Registry) {
         summary: "Remove a version's comfy nodes and reset it to pending for re-extraction (extraction service or admin)",
         tags: ['Comfy nodes'],
         operationId: 'DeleteComfyNodes',
-        security: auth,
-        params: ComfyVersionParams,
+        security: bearerAuth,
+        params: VersionParams,
         response: { 204: Type.Null(), ...errorResponses(401, 403, 404) },
       },
     },
     async (req, reply) => {
-      await deleteComfyNodes(reg, req.principal, req.params.nodeId, req.params.version);
+      await deleteComfyNodes(reg, req.params.nodeId, req.params.version);
       return reply.code(204).send(null);
     },
   );

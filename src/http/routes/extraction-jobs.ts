@@ -1,19 +1,14 @@
 import { Type } from '@sinclair/typebox';
-import type { App } from '../app.js';
+import { ExtractionJob, JobCompletion, JobFailure, LeaseRequest, LeasedJob } from '../../contract/index.js';
 import type { Registry } from '../../registry/registry.js';
-import { backfill, failJob, finishExtraction, leaseJob, listJobs } from '../../registry/extraction-queue.js';
-import { errorResponses } from '../schemas.js';
+import { backfill, completeJob, failJob, leaseJob, listJobs } from '../../registry/extraction-queue.js';
+import { pageWindow } from '../../registry/paging.js';
+import type { App } from '../app.js';
+import { toExtractionJob } from '../mappers.js';
+import { MAX_ARRAY_PAGE, Paging, TOTAL_COUNT_HEADER, bearerAuth, errorResponses } from '../schemas.js';
 
-const auth = [{ BearerAuth: [] }];
-const Worker = Type.String({ minLength: 1, maxLength: 200 });
-const Job = Type.Object({
-  node_version_id: Type.String(),
-  node_id: Type.String(),
-  version: Type.String(),
-  archive_key: Type.String({ description: 'download it from /archives/{archive_key}' }),
-  attempts: Type.Integer(),
-  lease_until: Type.String(),
-});
+const tags = ['Extraction'];
+const JobParams = Type.Object({ versionId: Type.String({ maxLength: 100 }) });
 
 /** The extraction queue as seen by workers in other processes (`comfyreg worker`). */
 export async function extractionJobRoutes(app: App, reg: Registry) {
@@ -25,14 +20,13 @@ export async function extractionJobRoutes(app: App, reg: Registry) {
         summary: 'Queue extraction of up to max_node pending versions that have an archive (service or admin)',
         tags: ['Comfy nodes'],
         operationId: 'ComfyNodesBackfill',
-        security: auth,
+        security: bearerAuth,
         querystring: Type.Object({ max_node: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 10 })) }),
         response: { 204: Type.Null(), ...errorResponses(400, 401, 403) },
       },
     },
     async (req, reply) => {
-      const queued = await backfill(reg, req.query.max_node ?? 10);
-      if (queued > 0) reg.onJobQueued();
+      await backfill(reg, req.query.max_node ?? 10);
       return reply.code(204).send(null);
     },
   );
@@ -43,15 +37,15 @@ export async function extractionJobRoutes(app: App, reg: Registry) {
       config: { roles: ['service'] },
       schema: {
         summary: 'Lease the next extraction job (service or admin); 204 when there is none',
-        tags: ['Extraction'],
-        security: auth,
-        body: Type.Object({ worker: Worker, lease_seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })) }),
-        response: { 200: Job, 204: Type.Null(), ...errorResponses(400, 401, 403) },
+        tags,
+        security: bearerAuth,
+        body: LeaseRequest,
+        response: { 200: LeasedJob, 204: Type.Null(), ...errorResponses(400, 401, 403) },
       },
     },
     async (req, reply) => {
       const job = await leaseJob(reg, req.body.worker, req.body.lease_seconds ?? 300);
-      return job ? job : reply.code(204).send(null);
+      return job ?? reply.code(204).send(null);
     },
   );
 
@@ -61,10 +55,10 @@ export async function extractionJobRoutes(app: App, reg: Registry) {
       config: { roles: ['service'] },
       schema: {
         summary: 'Give a leased job back after a failure; the third failure marks the version failed',
-        tags: ['Extraction'],
-        security: auth,
-        params: Type.Object({ versionId: Type.String({ maxLength: 100 }) }),
-        body: Type.Object({ worker: Worker, reason: Type.String({ maxLength: 10_000 }) }),
+        tags,
+        security: bearerAuth,
+        params: JobParams,
+        body: JobFailure,
         response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 404) },
       },
     },
@@ -80,15 +74,15 @@ export async function extractionJobRoutes(app: App, reg: Registry) {
       config: { roles: ['service'] },
       schema: {
         summary: 'End a job whose version already has its comfy nodes',
-        tags: ['Extraction'],
-        security: auth,
-        params: Type.Object({ versionId: Type.String({ maxLength: 100 }) }),
-        body: Type.Object({ worker: Worker }),
+        tags,
+        security: bearerAuth,
+        params: JobParams,
+        body: JobCompletion,
         response: { 204: Type.Null(), ...errorResponses(400, 401, 403) },
       },
     },
     async (req, reply) => {
-      await finishExtraction(reg.db, req.params.versionId);
+      await completeJob(reg, req.params.versionId);
       return reply.code(204).send(null);
     },
   );
@@ -98,24 +92,17 @@ export async function extractionJobRoutes(app: App, reg: Registry) {
     {
       config: { roles: [] },
       schema: {
-        summary: 'The extraction queue (admin)',
-        tags: ['Extraction'],
-        security: auth,
-        response: {
-          200: Type.Array(
-            Type.Object({
-              node_version_id: Type.String(),
-              state: Type.String(),
-              attempts: Type.Integer(),
-              lease_owner: Type.String(),
-              lease_until: Type.String(),
-              last_error: Type.String(),
-            }),
-          ),
-          ...errorResponses(401, 403),
-        },
+        summary: `The extraction queue, oldest first (admin), ${MAX_ARRAY_PAGE} a page at most (the ${TOTAL_COUNT_HEADER} header says how many in all)`,
+        tags,
+        security: bearerAuth,
+        querystring: Paging(MAX_ARRAY_PAGE, MAX_ARRAY_PAGE),
+        response: { 200: Type.Array(ExtractionJob), ...errorResponses(400, 401, 403) },
       },
     },
-    async () => (await listJobs(reg)).map((j) => ({ ...j, lease_owner: j.lease_owner ?? '', lease_until: j.lease_until ?? '' })),
+    async (req, reply) => {
+      const { rows, total } = await listJobs(reg, pageWindow(req.query.page, req.query.limit, MAX_ARRAY_PAGE, MAX_ARRAY_PAGE));
+      reply.header(TOTAL_COUNT_HEADER, total);
+      return rows.map(toExtractionJob);
+    },
   );
 }

@@ -1,9 +1,7 @@
 import { Type } from '@sinclair/typebox';
-import type { App } from '../app.js';
-import type { NodeRow } from '../../db/schema.js';
+import { ADMIN_NODE_FIELDS, Node, NodeInput, NodeList, NodeVersion, VersionUpdate } from '../../contract/index.js';
 import type { Registry } from '../../registry/registry.js';
-import { notFound } from '../../registry/errors.js';
-import { isAdmin, type Principal } from '../../registry/principals.js';
+import { isAdmin } from '../../registry/principals.js';
 import {
   banNode,
   createNode,
@@ -12,38 +10,27 @@ import {
   getVersion,
   listNodes,
   listVersions,
+  nodeDetails,
   updateNode,
-  versionsByIds,
 } from '../../registry/nodes.js';
 import { getPublisher } from '../../registry/publishers.js';
-import { deleteVersion, updateVersion } from '../../registry/versions.js';
-import { pageWindow } from '../../registry/paging.js';
-import { toNode, toNodeVersion } from '../mappers.js';
-import { Node, NodeInput, NodeList, NodeVersion, errorResponses } from '../schemas.js';
-
-const auth = [{ BearerAuth: [] }];
-const NodeParams = Type.Object({ nodeId: Type.String({ maxLength: 200 }) });
-const VersionParams = Type.Object({ nodeId: Type.String({ maxLength: 200 }), version: Type.String({ maxLength: 200 }) });
-const OwnerParams = Type.Object({ publisherId: Type.String({ maxLength: 100 }), nodeId: Type.String({ maxLength: 200 }) });
-export const MAX_NODE_PAGE = 100;
-
-/** Nodes with their publisher and latest version, loaded in two queries however many nodes. */
-export async function hydrateNodes(reg: Registry, rows: NodeRow[], p: Principal) {
-  const pubIds = [...new Set(rows.map((r) => r.publisher_id))];
-  const pubs = pubIds.length ? await reg.db.selectFrom('publishers').selectAll().where('id', 'in', pubIds).execute() : [];
-  const byId = new Map(pubs.map((x) => [x.id, x]));
-  const latest = await versionsByIds(
-    reg.db,
-    rows.map((r) => r.latest_version_id),
-  );
-  return rows.map((r) =>
-    toNode(reg, r, {
-      publisher: byId.get(r.publisher_id),
-      latest: r.latest_version_id ? latest.get(r.latest_version_id) : undefined,
-      admin: isAdmin(p),
-    }),
-  );
-}
+import { deleteVersion, installVersion, updateVersion } from '../../registry/versions.js';
+import { pageCount, pageWindow } from '../../registry/paging.js';
+import type { App } from '../app.js';
+import { toNodeVersion, toNodes } from '../mappers.js';
+import {
+  MAX_ARRAY_PAGE,
+  MAX_NODE_PAGE,
+  NodeParams,
+  OwnerParams,
+  Paging,
+  PublisherParams,
+  TOTAL_COUNT_HEADER,
+  VersionOwnerParams,
+  VersionParams,
+  bearerAuth,
+  errorResponses,
+} from '../schemas.js';
 
 export async function nodeRoutes(app: App, reg: Registry) {
   app.get(
@@ -53,25 +40,27 @@ export async function nodeRoutes(app: App, reg: Registry) {
         summary: 'Node packs, most downloaded first',
         tags: ['Nodes'],
         querystring: Type.Object({
-          page: Type.Optional(Type.Integer()),
-          limit: Type.Optional(Type.Integer()),
+          ...Paging(MAX_NODE_PAGE, 10).properties,
           node_id: Type.Optional(Type.Array(Type.String({ maxLength: 200 }), { maxItems: 1000 })),
         }),
         response: { 200: NodeList, ...errorResponses(400) },
       },
     },
     async (req) => {
-      const { page, limit } = pageWindow(req.query.page, req.query.limit, 10, MAX_NODE_PAGE);
-      const { rows, total } = await listNodes(reg, { page, limit, nodeIds: req.query.node_id });
-      return { nodes: await hydrateNodes(reg, rows, req.principal), total, page, limit, totalPages: Math.ceil(total / limit) };
+      const paging = pageWindow(req.query.page, req.query.limit, 10, MAX_NODE_PAGE);
+      const { rows, total } = await listNodes(reg, { nodeIds: req.query.node_id }, paging);
+      const nodes = toNodes(reg, await nodeDetails(reg, rows), isAdmin(req.principal));
+      return { nodes, total, page: paging.page, limit: paging.limit, totalPages: pageCount(total, paging.limit) };
     },
   );
 
   app.get(
     '/nodes/:nodeId',
     { schema: { summary: 'A node pack', tags: ['Nodes'], params: NodeParams, response: { 200: Type.Ref(Node), ...errorResponses(404) } } },
-    async (req) =>
-      (await hydrateNodes(reg, [await getNode(reg, req.params.nodeId, { includeHidden: isAdmin(req.principal) })], req.principal))[0],
+    async (req) => {
+      const admin = isAdmin(req.principal);
+      return toNodes(reg, await nodeDetails(reg, [await getNode(reg, req.params.nodeId, { includeHidden: admin })]), admin)[0];
+    },
   );
 
   app.get(
@@ -113,73 +102,64 @@ export async function nodeRoutes(app: App, reg: Registry) {
         response: { 200: Type.Ref(NodeVersion), ...errorResponses(404) },
       },
     },
-    async (req) => {
-      const node = await getNode(reg, req.params.nodeId);
-      const version = req.query.version
-        ? await getVersion(reg, node.id, req.query.version, req.principal)
-        : (await versionsByIds(reg.db, [node.latest_version_id])).get(node.latest_version_id ?? '');
-      if (!version) throw notFound(`node ${node.id} has no version to install`, 'VERSION_NOT_FOUND');
-      await reg.db
-        .updateTable('nodes')
-        .set((eb) => ({ downloads: eb('downloads', '+', 1) }))
-        .where('id', '=', node.id)
-        .execute();
-      return toNodeVersion(reg, version);
-    },
+    async (req) => toNodeVersion(reg, await installVersion(reg, req.principal, req.params.nodeId, req.query.version || undefined)),
   );
 
   app.get(
     '/publishers/:publisherId/nodes',
     {
       schema: {
-        summary: "A publisher's node packs",
+        summary: `A publisher's node packs, ${MAX_ARRAY_PAGE} a page at most (the ${TOTAL_COUNT_HEADER} header says how many in all)`,
         tags: ['Publishers'],
-        params: Type.Object({ publisherId: Type.String({ maxLength: 100 }) }),
-        response: { 200: Type.Array(Type.Ref(Node)), ...errorResponses(404) },
+        params: PublisherParams,
+        querystring: Paging(MAX_ARRAY_PAGE, MAX_ARRAY_PAGE),
+        response: { 200: Type.Array(Type.Ref(Node)), ...errorResponses(400, 404) },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       await getPublisher(reg, req.params.publisherId);
-      const { rows } = await listNodes(reg, { page: 1, limit: 10_000, publisherId: req.params.publisherId });
-      return hydrateNodes(reg, rows, req.principal);
+      const paging = pageWindow(req.query.page, req.query.limit, MAX_ARRAY_PAGE, MAX_ARRAY_PAGE);
+      const { rows, total } = await listNodes(reg, { publisherId: req.params.publisherId }, paging);
+      reply.header(TOTAL_COUNT_HEADER, total);
+      return toNodes(reg, await nodeDetails(reg, rows), isAdmin(req.principal));
     },
   );
 
   app.post(
     '/publishers/:publisherId/nodes',
     {
-      config: { roles: ['user'] },
+      config: { roles: ['user'], adminFields: ADMIN_NODE_FIELDS },
       schema: {
         summary: 'Create a node pack (publisher owner)',
         tags: ['Publishers'],
-        security: auth,
-        params: Type.Object({ publisherId: Type.String({ maxLength: 100 }) }),
+        security: bearerAuth,
+        params: PublisherParams,
         body: NodeInput,
         response: { 201: Type.Ref(Node), ...errorResponses(400, 401, 403, 404) },
       },
     },
     async (req, reply) => {
-      const row = await createNode(reg, req.principal, req.params.publisherId, { ...req.body, id: req.body.id ?? '' } as never);
-      return reply.code(201).send((await hydrateNodes(reg, [row], req.principal))[0]);
+      const row = await createNode(reg, req.principal, req.params.publisherId, { ...req.body, id: req.body.id ?? '' });
+      return reply.code(201).send(toNodes(reg, await nodeDetails(reg, [row]), isAdmin(req.principal))[0]);
     },
   );
 
   app.put(
     '/publishers/:publisherId/nodes/:nodeId',
     {
-      config: { roles: ['user'] },
+      config: { roles: ['user'], adminFields: ADMIN_NODE_FIELDS },
       schema: {
         summary: 'Partial update of a node pack (owner; preempted_comfy_node_names and search_ranking: admin)',
         tags: ['Publishers'],
-        security: auth,
+        security: bearerAuth,
         params: OwnerParams,
         body: NodeInput,
         response: { 200: Type.Ref(Node), ...errorResponses(400, 401, 403, 404) },
       },
     },
     async (req) => {
-      const row = await updateNode(reg, req.principal, req.params.publisherId, req.params.nodeId, req.body as never);
-      return (await hydrateNodes(reg, [row], req.principal))[0];
+      const row = await updateNode(reg, req.principal, req.params.publisherId, req.params.nodeId, req.body);
+      return toNodes(reg, await nodeDetails(reg, [row]), isAdmin(req.principal))[0];
     },
   );
 
@@ -190,7 +170,7 @@ export async function nodeRoutes(app: App, reg: Registry) {
       schema: {
         summary: 'Delete a node pack (owner)',
         tags: ['Publishers'],
-        security: auth,
+        security: bearerAuth,
         params: OwnerParams,
         response: { 204: Type.Null(), ...errorResponses(401, 403, 404) },
       },
@@ -201,8 +181,6 @@ export async function nodeRoutes(app: App, reg: Registry) {
     },
   );
 
-  const VersionOwnerParams = Type.Object({ ...OwnerParams.properties, versionId: Type.String({ maxLength: 200 }) });
-
   app.put(
     '/publishers/:publisherId/nodes/:nodeId/versions/:versionId',
     {
@@ -210,13 +188,17 @@ export async function nodeRoutes(app: App, reg: Registry) {
       schema: {
         summary: 'Update the changelog and deprecation of a version (owner); versionId is the id or the version',
         tags: ['Publishers'],
-        security: auth,
+        security: bearerAuth,
         params: VersionOwnerParams,
-        body: Type.Object({ changelog: Type.Optional(Type.String({ maxLength: 100_000 })), deprecated: Type.Optional(Type.Boolean()) }),
+        body: VersionUpdate,
         response: { 200: Type.Ref(NodeVersion), ...errorResponses(400, 401, 403, 404) },
       },
     },
-    async (req) => toNodeVersion(reg, await updateVersion(reg, req.principal, req.params.publisherId, req.params.nodeId, req.params.versionId, req.body)),
+    async (req) =>
+      toNodeVersion(
+        reg,
+        await updateVersion(reg, req.principal, req.params.publisherId, req.params.nodeId, req.params.versionId, req.body),
+      ),
   );
 
   app.delete(
@@ -226,7 +208,7 @@ export async function nodeRoutes(app: App, reg: Registry) {
       schema: {
         summary: 'Unpublish a version (owner): it is no longer listed, installed or resolved',
         tags: ['Publishers'],
-        security: auth,
+        security: bearerAuth,
         params: VersionOwnerParams,
         response: { 204: Type.Null(), ...errorResponses(401, 403, 404) },
       },
@@ -244,7 +226,7 @@ export async function nodeRoutes(app: App, reg: Registry) {
       schema: {
         summary: 'Ban a node pack (admin)',
         tags: ['Admin'],
-        security: auth,
+        security: bearerAuth,
         params: OwnerParams,
         response: { 204: Type.Null(), ...errorResponses(401, 403, 404) },
       },

@@ -1,9 +1,10 @@
 import { Type } from '@sinclair/typebox';
-import type { App } from '../app.js';
+import { PublishRequest, PublishResponse } from '../../contract/index.js';
 import type { Registry } from '../../registry/registry.js';
 import { publishVersion } from '../../registry/publish.js';
+import type { App } from '../app.js';
 import { toNodeVersion } from '../mappers.js';
-import { PublishRequest, PublishResponse, errorResponses } from '../schemas.js';
+import { errorResponses } from '../schemas.js';
 
 export async function publishRoutes(app: App, reg: Registry) {
   app.post(
@@ -19,7 +20,7 @@ export async function publishRoutes(app: App, reg: Registry) {
       },
     },
     async (req, reply) => {
-      const { version, signedUrl } = await publishVersion(reg, req.params.publisherId, req.params.nodeId, req.body as never);
+      const { version, signedUrl } = await publishVersion(reg, req.params.publisherId, req.params.nodeId, req.body);
       return reply.code(201).send({ node_version: toNodeVersion(reg, version), signedUrl });
     },
   );

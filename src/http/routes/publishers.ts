@@ -1,77 +1,64 @@
 import { Type } from '@sinclair/typebox';
-import type { App } from '../app.js';
+import { NewAccessToken, PersonalAccessToken, Publisher, PublisherInput } from '../../contract/index.js';
 import type { Registry } from '../../registry/registry.js';
+import { pageWindow } from '../../registry/paging.js';
 import {
   createAccessToken,
   createPublisher,
   deleteAccessToken,
-  getPublisher,
+  getPublisherDetails,
   listAccessTokens,
-  listPublisherMembers,
   listPublishers,
+  publisherDetails,
   setPublisherBanned,
   updatePublisher,
 } from '../../registry/publishers.js';
-import { toPublisher } from '../mappers.js';
-import { PersonalAccessToken, Publisher, errorResponses } from '../schemas.js';
+import type { App } from '../app.js';
+import { toAccessToken, toPublisherDetails } from '../mappers.js';
+import { MAX_ARRAY_PAGE, Paging, PublisherParams, TOTAL_COUNT_HEADER, bearerAuth, errorResponses } from '../schemas.js';
 
-const auth = [{ BearerAuth: [] }];
-const PublisherParams = Type.Object({ publisherId: Type.String({ maxLength: 100 }) });
-const PublisherInput = Type.Object({
-  id: Type.Optional(Type.String({ maxLength: 100 })),
-  name: Type.Optional(Type.String({ maxLength: 200 })),
-  description: Type.Optional(Type.String({ maxLength: 10_000 })),
-  website: Type.Optional(Type.String({ maxLength: 2000 })),
-  support: Type.Optional(Type.String({ maxLength: 2000 })),
-  source_code_repo: Type.Optional(Type.String({ maxLength: 2000 })),
-  logo: Type.Optional(Type.String({ maxLength: 2000 })),
-});
+const tags = ['Publishers'];
 
 export async function publisherRoutes(app: App, reg: Registry) {
-  const withMembers = async (id: string) => {
-    const row = await getPublisher(reg, id);
-    return toPublisher(row, await listPublisherMembers(reg, [row.id]));
-  };
-
   app.post(
     '/publishers',
     {
       config: { roles: ['user'] },
       schema: {
         summary: 'Create a publisher; the caller becomes its owner',
-        tags: ['Publishers'],
-        security: auth,
+        tags,
+        security: bearerAuth,
         body: PublisherInput,
         response: { 201: Type.Ref(Publisher), ...errorResponses(400, 401, 403) },
       },
     },
     async (req, reply) => {
       const row = await createPublisher(reg, req.principal, { ...req.body, id: req.body.id ?? '' });
-      return reply.code(201).send(await withMembers(row.id));
+      return reply.code(201).send(toPublisherDetails(await getPublisherDetails(reg, row.id)));
     },
   );
 
   app.get(
     '/publishers',
-    { schema: { summary: 'Every active publisher', tags: ['Publishers'], response: { 200: Type.Array(Type.Ref(Publisher)) } } },
-    async () => {
-      const rows = await listPublishers(reg);
-      const members = await listPublisherMembers(reg, rows.map((r) => r.id));
-      return rows.map((r) => toPublisher(r, members));
+    {
+      schema: {
+        summary: `Active publishers by id, ${MAX_ARRAY_PAGE} a page at most (the ${TOTAL_COUNT_HEADER} header says how many in all)`,
+        tags,
+        querystring: Paging(MAX_ARRAY_PAGE, MAX_ARRAY_PAGE),
+        response: { 200: Type.Array(Type.Ref(Publisher)), ...errorResponses(400) },
+      },
+    },
+    async (req, reply) => {
+      const { rows, total } = await listPublishers(reg, pageWindow(req.query.page, req.query.limit, MAX_ARRAY_PAGE, MAX_ARRAY_PAGE));
+      reply.header(TOTAL_COUNT_HEADER, total);
+      return (await publisherDetails(reg, rows)).map(toPublisherDetails);
     },
   );
 
   app.get(
     '/publishers/:publisherId',
-    {
-      schema: {
-        summary: 'A publisher',
-        tags: ['Publishers'],
-        params: PublisherParams,
-        response: { 200: Type.Ref(Publisher), ...errorResponses(404) },
-      },
-    },
-    async (req) => withMembers(req.params.publisherId),
+    { schema: { summary: 'A publisher', tags, params: PublisherParams, response: { 200: Type.Ref(Publisher), ...errorResponses(404) } } },
+    async (req) => toPublisherDetails(await getPublisherDetails(reg, req.params.publisherId)),
   );
 
   app.put(
@@ -80,8 +67,8 @@ export async function publisherRoutes(app: App, reg: Registry) {
       config: { roles: ['user'] },
       schema: {
         summary: 'Update a publisher (owner or admin)',
-        tags: ['Publishers'],
-        security: auth,
+        tags,
+        security: bearerAuth,
         params: PublisherParams,
         body: PublisherInput,
         response: { 200: Type.Ref(Publisher), ...errorResponses(400, 401, 403, 404) },
@@ -89,7 +76,7 @@ export async function publisherRoutes(app: App, reg: Registry) {
     },
     async (req) => {
       await updatePublisher(reg, req.principal, req.params.publisherId, req.body);
-      return withMembers(req.params.publisherId);
+      return toPublisherDetails(await getPublisherDetails(reg, req.params.publisherId));
     },
   );
 
@@ -100,13 +87,13 @@ export async function publisherRoutes(app: App, reg: Registry) {
       schema: {
         summary: 'Ban a publisher (admin)',
         tags: ['Admin'],
-        security: auth,
+        security: bearerAuth,
         params: PublisherParams,
         response: { 204: Type.Null(), ...errorResponses(401, 403, 404) },
       },
     },
     async (req, reply) => {
-      await setPublisherBanned(reg, req.principal, req.params.publisherId);
+      await setPublisherBanned(reg, req.params.publisherId);
       return reply.code(204).send(null);
     },
   );
@@ -117,10 +104,10 @@ export async function publisherRoutes(app: App, reg: Registry) {
       config: { roles: ['user'] },
       schema: {
         summary: 'Create a personal access token (shown once)',
-        tags: ['Publishers'],
-        security: auth,
+        tags,
+        security: bearerAuth,
         params: PublisherParams,
-        body: Type.Object({ name: Type.String({ maxLength: 200 }), description: Type.Optional(Type.String({ maxLength: 2000 })) }),
+        body: NewAccessToken,
         response: { 201: Type.Object({ token: Type.String() }), ...errorResponses(400, 401, 403, 404) },
       },
     },
@@ -136,16 +123,13 @@ export async function publisherRoutes(app: App, reg: Registry) {
       config: { roles: ['user'] },
       schema: {
         summary: "A publisher's personal access tokens, masked",
-        tags: ['Publishers'],
-        security: auth,
+        tags,
+        security: bearerAuth,
         params: PublisherParams,
         response: { 200: Type.Array(Type.Ref(PersonalAccessToken)), ...errorResponses(401, 403, 404) },
       },
     },
-    async (req) => {
-      const rows = await listAccessTokens(reg, req.principal, req.params.publisherId);
-      return rows.map((r) => ({ id: r.id, name: r.name, description: r.description, createdAt: r.created_at, token: r.token_hint }));
-    },
+    async (req) => (await listAccessTokens(reg, req.principal, req.params.publisherId)).map(toAccessToken),
   );
 
   app.delete(
@@ -154,9 +138,9 @@ export async function publisherRoutes(app: App, reg: Registry) {
       config: { roles: ['user'] },
       schema: {
         summary: 'Delete a personal access token',
-        tags: ['Publishers'],
-        security: auth,
-        params: Type.Object({ publisherId: Type.String({ maxLength: 100 }), tokenId: Type.String({ maxLength: 100 }) }),
+        tags,
+        security: bearerAuth,
+        params: Type.Object({ ...PublisherParams.properties, tokenId: Type.String({ maxLength: 100 }) }),
         response: { 204: Type.Null(), ...errorResponses(401, 403, 404) },
       },
     },

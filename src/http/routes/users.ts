@@ -1,12 +1,12 @@
 import { Type } from '@sinclair/typebox';
-import type { App } from '../app.js';
+import { NewUser, Publisher, User } from '../../contract/index.js';
 import type { Registry } from '../../registry/registry.js';
-import { listUserPublishers } from '../../registry/users.js';
-import { listPublisherMembers } from '../../registry/publishers.js';
-import { toPublisher } from '../mappers.js';
-import { Publisher, User, errorResponses } from '../schemas.js';
-
-const auth = [{ BearerAuth: [] }];
+import { isAdmin, userOf } from '../../registry/principals.js';
+import { createUser, listUserPublishers } from '../../registry/users.js';
+import { publisherDetails } from '../../registry/publishers.js';
+import type { App } from '../app.js';
+import { toPublisherDetails, toUser } from '../mappers.js';
+import { bearerAuth, errorResponses } from '../schemas.js';
 
 export async function userRoutes(app: App, reg: Registry) {
   app.get(
@@ -16,17 +16,11 @@ export async function userRoutes(app: App, reg: Registry) {
       schema: {
         summary: 'The calling user',
         tags: ['Users'],
-        security: auth,
+        security: bearerAuth,
         response: { 200: Type.Ref(User), ...errorResponses(401, 403) },
       },
     },
-    async (req) => {
-      // The role gate lets only users and admins (a configured admin token has no user row) in.
-      const p = req.principal;
-      const u = p.kind === 'user' || p.kind === 'admin' ? p.user : undefined;
-      const admin = p.kind === 'admin';
-      return { id: u?.id ?? 'admin', email: u?.email ?? '', name: u?.name ?? 'admin', isApproved: true, isAdmin: admin };
-    },
+    async (req) => toUser(userOf(req.principal), isAdmin(req.principal)),
   );
 
   app.get(
@@ -36,16 +30,32 @@ export async function userRoutes(app: App, reg: Registry) {
       schema: {
         summary: 'Publishers the calling user belongs to',
         tags: ['Users'],
-        security: auth,
+        security: bearerAuth,
         response: { 200: Type.Array(Type.Ref(Publisher)), ...errorResponses(401, 403) },
       },
     },
     async (req) => {
-      const p = req.principal;
-      const user = p.kind === 'user' || p.kind === 'admin' ? p.user : undefined;
+      const user = userOf(req.principal);
       const rows = user ? await listUserPublishers(reg, user.id) : [];
-      const members = await listPublisherMembers(reg, rows.map((r) => r.id));
-      return rows.map((r) => toPublisher(r, members));
+      return (await publisherDetails(reg, rows)).map(toPublisherDetails);
+    },
+  );
+
+  app.post(
+    '/admin/users',
+    {
+      config: { roles: [] },
+      schema: {
+        summary: 'Create a user (admin); the token is shown once',
+        tags: ['Admin'],
+        security: bearerAuth,
+        body: NewUser,
+        response: { 201: Type.Object({ user: Type.Ref(User), token: Type.String() }), ...errorResponses(400, 401, 403) },
+      },
+    },
+    async (req, reply) => {
+      const { user, token } = await createUser(reg, req.body);
+      return reply.code(201).send({ user: toUser(user, user.is_admin === 1), token });
     },
   );
 }
