@@ -1,4 +1,5 @@
 import { ConfigError, commandHelp, parseCommandLine, type Extra } from './settings.js';
+import { DatabaseUnreachable } from './db/unreachable.js';
 
 /*
  * The command line. Each command loads only what it needs (`extract` never loads the server,
@@ -39,7 +40,7 @@ async function serve(args: string[], io: Io): Promise<number> {
   const { startServer } = await import('./server.js');
   let server;
   try {
-    server = await startServer(config);
+    server = await startServer(config, { notice: (line) => io.err.write(`${line}\n`) });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== 'EADDRINUSE' && code !== 'EACCES') throw err;
@@ -109,6 +110,10 @@ export async function main(argv: string[], io: Io = PROCESS_IO): Promise<number>
     if (err instanceof ConfigError) {
       io.err.write(`comfyreg: ${err.message}\n`);
       return 2;
+    }
+    if (err instanceof DatabaseUnreachable) {
+      io.err.write(`comfyreg: ${err.message}\n`);
+      return 1;
     }
     throw err;
   }

@@ -19,6 +19,8 @@ export interface RunningServer {
 
 export interface ServerOptions {
   clock?: Clock;
+  /** Lines for the operator who started the server (stderr by default): the generated admin token, waits. */
+  notice?: (line: string) => void;
 }
 
 function closeServer(server: http.Server): Promise<void> {
@@ -30,6 +32,7 @@ function closeServer(server: http.Server): Promise<void> {
 
 /** `comfyreg serve`: bind, set up the registry with the URL it is reached at, then answer. */
 export async function startServer(config: Config, opts: ServerOptions = {}): Promise<RunningServer> {
+  const notice = opts.notice ?? ((line: string) => process.stderr.write(`${line}\n`));
   const log = pino({
     level: config.logLevel,
     redact: { paths: ['req.headers.authorization', 'personal_access_token', 'token'], remove: true },
@@ -42,6 +45,8 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
       publicUrl: config.publicUrl ?? `http://localhost:${port}`,
       clock: opts.clock,
       generateAdminToken: true,
+      log,
+      notice,
     });
   } catch (err) {
     await closeServer(server);
@@ -50,7 +55,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
   const { reg, database, generatedAdminToken } = opened;
   if (generatedAdminToken) {
     const file = saveAdminToken(config, generatedAdminToken);
-    process.stderr.write(`\ncomfyreg: generated an admin token (also saved to ${file}, mode 0600):\n\n  ${generatedAdminToken}\n\n`);
+    notice(`\ncomfyreg: generated an admin token (also saved to ${file}, mode 0600):\n\n  ${generatedAdminToken}\n`);
     log.info({ file }, 'generated admin token');
   }
   const app = await buildApp(reg, {

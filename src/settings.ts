@@ -15,6 +15,8 @@ export interface Config {
   dataDir: string;
   /** undefined: the SQLite file in the data folder. */
   databaseUrl: string | undefined;
+  /** Seconds to wait at start for a PostgreSQL that does not answer yet. */
+  databaseWait: number;
   /** undefined: `http://localhost:<the port it listens on>`. */
   publicUrl: string | undefined;
   adminToken: string | undefined;
@@ -124,6 +126,16 @@ export const SETTINGS: Setting[] = [
     shown: 'the SQLite file',
     fallback: () => undefined,
     parse: text,
+  }),
+  setting({
+    key: 'databaseWait',
+    env: 'COMFYREG_DATABASE_WAIT',
+    flag: '--database-wait',
+    commands: ['serve', 'user'],
+    help: 'seconds to wait at start for a PostgreSQL that does not answer yet, then exit 1',
+    shown: '`30`',
+    fallback: () => 30,
+    parse: integer(0, 3600),
   }),
   setting({
     key: 'publicUrl',

@@ -20,11 +20,36 @@ export interface OpenRegistry {
  * The one setup of `serve` and `user create`: the database (migrated), the archive store, and the
  * registry context, built once. `publicUrl` is final here: `serve` binds its port first.
  */
+export interface SetupLog {
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+const stderrLog: SetupLog = {
+  warn: (_o, msg) => process.stderr.write(`comfyreg: ${msg}\n`),
+  error: (o, msg) => process.stderr.write(`comfyreg: ${msg}: ${JSON.stringify(o)}\n`),
+};
+
 export async function openRegistry(
   config: Config,
-  opts: { publicUrl: string; clock?: Clock; generateAdminToken?: boolean },
+  opts: {
+    publicUrl: string;
+    clock?: Clock;
+    generateAdminToken?: boolean;
+    log?: SetupLog;
+    /** Lines an operator starting the command should read (stderr by default). */
+    notice?: (line: string) => void;
+  },
 ): Promise<OpenRegistry> {
-  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  const log = opts.log ?? stderrLog;
+  const database = await openDatabase({
+    url: config.databaseUrl,
+    dataDir: config.dataDir,
+    waitMs: config.databaseWait * 1000,
+    // One line, also when the log is JSON: an operator watching a start sees why it pauses.
+    onWait: (message) => (opts.notice ?? ((l) => process.stderr.write(`${l}\n`)))(`comfyreg: ${message}`),
+    onError: (err, context) => log.error({ err: err instanceof Error ? err.message : String(err) }, context),
+  });
   try {
     const generate = opts.generateAdminToken && !config.adminToken;
     const generatedAdminToken = generate ? await ensureGeneratedAdminToken(database.db) : null;

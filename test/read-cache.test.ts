@@ -88,7 +88,7 @@ postgresOnly('answer cache across PostgreSQL instances', () => {
   it('moves every instance when one of them writes', async () => {
     const a = await startRegistry('postgres');
     const schema = (a.database.describe.match(/schema (\w+)/) ?? [])[1];
-    const database = await openDatabase({ url: PG_URL, dataDir: a.dataDir, schema });
+    const database = await openDatabase({ url: PG_URL, dataDir: a.dataDir, schema, applicationName: `b-${schema}` });
     const reg = await createRegistry({
       database,
       store: new LocalArchiveStore(path.join(a.dataDir, 'archives')),
@@ -109,11 +109,22 @@ postgresOnly('answer cache across PostgreSQL instances', () => {
       await setPolicy(a, 'multi-pack', '1.0.0', 'MultiNode', 'ComfyNodePolicyBanned');
       await whenChanged(reg, 'the ban to reach instance B', async () => (await get(baseB, '/comfy-nodes/MultiNode/node')).status === 404);
 
+      // Keys travel too: an install on A moves the pack's counters on B, and leaves B's resolver answers cached.
+      await extracted(a, w, 'multi-other', '1.0.0', ['SteadyMulti']);
+      await whenChanged(reg, 'B to see the other pack', async () => (await get(baseB, '/comfy-nodes/SteadyMulti/node')).status === 200);
+      await get(baseB, '/comfy-nodes/SteadyMulti/node');
+      const downloads = (await get(baseB, '/nodes/multi-other')).body.downloads;
+      assert.equal((await get(a.url, '/nodes/multi-other/install')).status, 200);
+      await whenChanged(reg, 'the count to reach B', async () => (await get(baseB, '/nodes/multi-other')).body.downloads === downloads + 1);
+      const steady = b.readCache!.hits;
+      assert.equal((await get(baseB, '/comfy-nodes/SteadyMulti/node')).status, 200);
+      assert.equal(b.readCache!.hits, steady + 1, "B's resolver answer survived the install on A");
+
       // Lose every listening connection: while they are down, B must not serve what it cached.
       await setPolicy(a, 'multi-pack', '1.0.0', 'MultiNode', 'ComfyNodePolicyActive');
       await whenChanged(reg, 'the unban to reach instance B', async () => (await get(baseB, '/comfy-nodes/MultiNode/node')).status === 200);
       await get(baseB, '/comfy-nodes/MultiNode/node');
-      await sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'LISTEN comfyreg_changes' AND pid <> pg_backend_pid()`.execute(
+      await sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ${`b-${schema}-listener`}`.execute(
         a.database.db,
       );
       await setPolicy(a, 'multi-pack', '1.0.0', 'MultiNode', 'ComfyNodePolicyBanned');

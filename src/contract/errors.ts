@@ -216,6 +216,12 @@ export const ERRORS = {
     message: () => 'internal server error',
     meaning: 'A fault of the server; the log holds the details, the answer none.',
   },
+  DATABASE_UNAVAILABLE: {
+    status: 503,
+    message: () => 'the database did not answer; retry shortly',
+    meaning:
+      'The database connection failed or was terminated (restart, failover); the answer carries Retry-After and the next requests succeed once it answers.',
+  },
   ARCHIVE_STORE_UNAVAILABLE: {
     status: 503,
     message: () => 'the archive store did not answer',

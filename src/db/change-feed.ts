@@ -5,22 +5,52 @@ import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs,
 export const PUBLIC_TABLES = ['publishers', 'nodes', 'node_versions', 'comfy_nodes'] as const;
 export const CHANGE_CHANNEL = 'comfyreg_changes';
 
+/** Most keys remembered; beyond it everything counts as changed once and the map starts afresh. */
+const MAX_KEYS = 100_000;
+
 /**
- * A counter that moves on every write to a public table. Read caches remember the value they
- * saw when they read, and an answer read before a write is never served after it.
+ * What changed, by key, in time order. A write touches the keys of what it changed (`pack:<id>`,
+ * `name:<comfy node>`, `counts:<id>`, `publisher:<id>`, and `all` for every write); a cached answer
+ * remembers the epoch it was read at and the keys it depends on, and is served only while none of
+ * them was touched after that epoch. So a download count never evicts the resolver's answers, and a
+ * publish evicts only that pack's.
  */
 export class ChangeFeed {
-  private value = 0;
+  private epoch = 0;
+  /** Answers read before the floor are stale whatever their keys (after a reset, or an untrusted spell). */
+  private floor = 0;
+  private readonly touched = new Map<string, number>();
   private readonly listeners: (() => void)[] = [];
   /** False while changes made by other processes could be missed (PostgreSQL listener down). */
   trusted = true;
 
-  get generation(): number {
-    return this.value;
+  /** The epoch a reader records before it reads. */
+  get now(): number {
+    return this.epoch;
   }
 
-  bump(): void {
-    this.value++;
+  touch(keys: Iterable<string>): void {
+    const e = ++this.epoch;
+    for (const k of keys) this.touched.set(k, e);
+    if (this.touched.size > MAX_KEYS) this.touchEverything();
+    else this.announce();
+  }
+
+  /** Everything may have changed: every answer read so far is stale. */
+  touchEverything(): void {
+    this.floor = ++this.epoch;
+    this.touched.clear();
+    this.announce();
+  }
+
+  /** True when none of `keys` was touched after `readAt` (an answer that depends on everything names `all`). */
+  isFresh(readAt: number, keys: readonly string[]): boolean {
+    if (readAt < this.floor) return false;
+    for (const k of keys) if ((this.touched.get(k) ?? 0) > readAt) return false;
+    return true;
+  }
+
+  private announce(): void {
     for (const l of this.listeners) l();
   }
 
@@ -32,6 +62,36 @@ export class ChangeFeed {
     const i = this.listeners.indexOf(listener);
     if (i >= 0) this.listeners.splice(i, 1);
   }
+}
+
+/** Keys of what a write changed; `all` is added to every touch. */
+export const changeKeys = {
+  pack: (nodeId: string) => `pack:${nodeId.toLowerCase()}`,
+  counts: (nodeId: string) => `counts:${nodeId.toLowerCase()}`,
+  name: (comfyNodeName: string) => `name:${comfyNodeName}`,
+  publisher: (id: string) => `publisher:${id}`,
+} as const;
+
+/** NOTIFY payloads are at most 8,000 bytes; keys travel in as many notifications as they need. */
+export function notificationPayloads(keys: readonly string[]): string[] {
+  const out: string[] = [];
+  let current = 'keys:';
+  for (const k of keys) {
+    if (Buffer.byteLength(k) > 7000) continue;
+    if (Buffer.byteLength(current) + Buffer.byteLength(k) + 1 > 7900) {
+      out.push(current);
+      current = 'keys:';
+    }
+    current += (current === 'keys:' ? '' : '\n') + k;
+  }
+  if (current !== 'keys:') out.push(current);
+  return out;
+}
+
+/** Keys of a notification: `keys:` payloads name them; any other payload (a trigger's table name) means `all`. */
+export function keysOfNotification(payload: string | undefined): string[] {
+  if (!payload?.startsWith('keys:')) return ['all'];
+  return payload.slice(5).split('\n').filter(Boolean);
 }
 
 function writtenTable(node: RootOperationNode): string | undefined {
@@ -46,7 +106,10 @@ function writtenTable(node: RootOperationNode): string | undefined {
   return undefined;
 }
 
-/** Bumps the feed after each statement that wrote to a public table, in this process. */
+/**
+ * Touches `all` after each statement that wrote to a public table, in this process: answers that
+ * name no keys of their own are safe whatever write path forgot to name its keys.
+ */
 export class ChangeFeedPlugin implements KyselyPlugin {
   private readonly writes = new WeakSet<object>();
 
@@ -59,7 +122,7 @@ export class ChangeFeedPlugin implements KyselyPlugin {
   }
 
   async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
-    if (this.writes.has(args.queryId)) this.feed.bump();
+    if (this.writes.has(args.queryId)) this.feed.touch(['all']);
     return args.result;
   }
 }
@@ -74,6 +137,7 @@ export async function listenForChanges(
   schema: string | undefined,
   feed: ChangeFeed,
   onError: (err: unknown, context: string) => void,
+  applicationName = 'comfyreg-listener',
 ): Promise<() => Promise<void>> {
   let client: pg.Client | null = null;
   let closed = false;
@@ -88,11 +152,16 @@ export async function listenForChanges(
     retry = setTimeout(() => void connect().catch(reconnectLater), 1000);
   };
   const connect = async () => {
-    const c = new pg.Client({ connectionString: url, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
-    c.on('notification', () => feed.bump());
+    const c = new pg.Client({
+      connectionString: url,
+      application_name: applicationName,
+      connectionTimeoutMillis: 5000,
+      ...(schema ? { options: `-c search_path=${schema}` } : {}),
+    });
+    c.on('notification', (msg) => feed.touch(keysOfNotification(msg.payload)));
     c.on('error', (err) => {
       feed.trusted = false;
-      feed.bump();
+      feed.touchEverything();
       discard(c);
       reconnectLater(err);
     });
@@ -106,8 +175,9 @@ export async function listenForChanges(
     }
     client = c;
     failing = false;
-    feed.bump();
+    // Whatever happened while nobody listened is unknown: everything read before now is stale.
     feed.trusted = true;
+    feed.touchEverything();
   };
   feed.trusted = false;
   await connect();

@@ -7,6 +7,7 @@ import type { Database } from './schema.js';
 import { migrateToLatest } from './migrations.js';
 import { ChangeFeed, ChangeFeedPlugin, listenForChanges } from './change-feed.js';
 import { startCheckpoints } from './sqlite-checkpoints.js';
+import { waitUntilReachable } from './faults.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -32,6 +33,12 @@ export interface DatabaseOptions {
   dropSchemaOnClose?: boolean;
   /** Where faults of background work go (a checkpoint that failed, a lost change listener). */
   onError?: (err: unknown, context: string) => void;
+  /** PostgreSQL: how long to wait at start for a database that does not answer yet (default 0). */
+  waitMs?: number;
+  /** Told once while waiting for the database at start. */
+  onWait?: (message: string) => void;
+  /** PostgreSQL `application_name` of the pool's connections (the listener adds `-listener`). */
+  applicationName?: string;
 }
 
 const logToStderr = (err: unknown, context: string) =>
@@ -48,13 +55,15 @@ export async function openDatabase(opts: DatabaseOptions): Promise<DatabaseHandl
   const changes = new ChangeFeed();
   const postgres = isPostgresUrl(opts.url);
   const onError = opts.onError ?? logToStderr;
-  const handle = postgres
-    ? await openPostgres(opts.url!, changes, opts.schema, opts.dropSchemaOnClose)
-    : openSqlite(opts, changes, onError);
+  const handle = postgres ? openPostgres(opts, changes, onError) : openSqlite(opts, changes, onError);
   try {
+    if (postgres) {
+      await waitUntilReachable(handle.db, handle.describe.replace(/^postgres /, ''), opts.waitMs ?? 0, opts.onWait ?? (() => {}));
+      if (opts.schema) await sql.raw(`CREATE SCHEMA IF NOT EXISTS ${opts.schema}`).execute(handle.db);
+    }
     await migrateToLatest(handle.db, postgres ? opts.schema : undefined);
     if (postgres) {
-      const stop = await listenForChanges(opts.url!, opts.schema, changes, onError);
+      const stop = await listenForChanges(opts.url!, opts.schema, changes, onError, `${applicationName(opts)}-listener`);
       const close = handle.close;
       handle.close = async () => {
         await stop();
@@ -121,22 +130,25 @@ function withStatementCache(conn: SQLite.Database, max = 256) {
   };
 }
 
-async function openPostgres(url: string, changes: ChangeFeed, schema?: string, dropSchema = false): Promise<DatabaseHandle> {
+const applicationName = (opts: DatabaseOptions) => opts.applicationName ?? (opts.schema ? `comfyreg-${opts.schema}` : 'comfyreg');
+
+function openPostgres(opts: DatabaseOptions, changes: ChangeFeed, onError: (err: unknown, context: string) => void): DatabaseHandle {
+  const { schema, dropSchemaOnClose: dropSchema = false } = opts;
+  const url = opts.url!;
   if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name ${schema}`);
-  if (schema) {
-    const admin = new pg.Client({ connectionString: url });
-    await admin.connect();
-    try {
-      await admin.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-    } finally {
-      await admin.end();
-    }
-  }
   const pool = new pg.Pool({
     connectionString: url,
     max: 10,
+    // A database that does not answer costs a request 5 s at most, then a 503, never a hang.
+    connectionTimeoutMillis: 5000,
+    application_name: applicationName(opts),
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
+  // A connection the server terminates emits 'error': on the pool while idle, on the client while
+  // checked out between two statements. Unheard, either would end the process.
+  const lost = (err: Error) => onError(err, 'a PostgreSQL connection was lost (the pool replaces it)');
+  pool.on('error', lost);
+  pool.on('connect', (client) => client.on('error', lost));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new ChangeFeedPlugin(changes)] });
   const where = new URL(url);
   where.password = '';

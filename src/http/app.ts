@@ -51,11 +51,12 @@ function validators(): { body: Ajv; other: Ajv } {
 
 export async function buildApp(reg: Registry, opts: AppOptions): Promise<App> {
   const cache = opts.readCache === 0 ? null : new ResponseCache(opts.readCache ?? 20_000);
+  const cacheContext = cache ? { cache, changes: reg.changes, now: () => reg.clock.now() } : null;
   const app = Fastify({
     // Cached answers leave before Fastify sees the request: the resolver's hot path costs a map lookup.
     serverFactory: (handler) => {
       const onRequest: http.RequestListener = (req, res) => {
-        if (!cache || !serveFromCache(cache, reg.changes, req, res)) handler(req, res);
+        if (!cacheContext || !serveFromCache(cacheContext, req, res)) handler(req, res);
       };
       if (!opts.server) return http.createServer(onRequest);
       opts.server.on('request', onRequest);
@@ -88,7 +89,7 @@ export async function buildApp(reg: Registry, opts: AppOptions): Promise<App> {
   installAuth(app, reg);
   installCaching(app);
   app.decorate('readCache', cache);
-  if (cache) installResponseCache(app, reg.changes, cache);
+  if (cacheContext) installResponseCache(app, cacheContext);
 
   await app.register(async (scope) => {
     scope.get('/openapi.json', { schema: { hide: true } }, async () => scope.swagger());

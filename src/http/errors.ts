@@ -1,5 +1,9 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ERRORS, RegistryError, type ErrorCode } from '../contract/index.js';
+import { isDatabaseUnavailable } from '../db/faults.js';
+
+/** Seconds a client is told to wait after a 503 (the database or the archive store did not answer). */
+export const RETRY_AFTER_SECONDS = 2;
 
 /** Fastify's own 4xx errors, renamed into the catalogue's stable codes. */
 const FASTIFY_CODES: Record<string, ErrorCode> = {
@@ -27,7 +31,13 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | RegistryError | Error, req: FastifyRequest, reply: FastifyReply) => {
     if (err instanceof RegistryError) {
       if (err.status >= 500) req.log.error({ err }, err.message);
+      if (err.status === 503) reply.header('retry-after', RETRY_AFTER_SECONDS);
       return sendRegistryError(reply, err);
+    }
+    if (isDatabaseUnavailable(err)) {
+      req.log.warn({ err: { message: err.message, code: (err as { code?: string }).code } }, 'database unavailable');
+      reply.header('retry-after', RETRY_AFTER_SECONDS);
+      return sendError(reply, 'DATABASE_UNAVAILABLE', ERRORS.DATABASE_UNAVAILABLE.message());
     }
     const fe = err as FastifyError;
     if (fe.validation) return sendError(reply, 'BAD_REQUEST', validationMessage(fe));

@@ -4,11 +4,19 @@ import type { ChangeFeed } from '../db/change-feed.js';
 import { PUBLIC_CACHE_CONTROL, SIDE_EFFECT_ROUTES, etagMatches } from './caching.js';
 
 interface Entry {
-  generation: number;
+  /** The change feed's epoch when the answer was read. */
+  readAt: number;
+  /** What the answer depends on; it is served while none of them changed after `readAt`. */
+  keys: readonly string[];
+  /** Clock time it was stored, for the age bound. */
+  storedAt: number;
   status: number;
   headers: Record<string, string>;
   body: Buffer;
 }
+
+/** The keys an answer depends on, from the request and the answer object (before serialisation). */
+export type CacheKeys = (req: FastifyRequest, answer: unknown) => string[];
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -16,8 +24,14 @@ declare module 'fastify' {
     readCache: ResponseCache | null;
   }
   interface FastifyRequest {
-    /** The change generation when this request began, if its answer may be cached. */
-    cacheGeneration?: number;
+    /** The change feed's epoch when this request began, if its answer may be cached. */
+    cacheReadAt?: number;
+    /** The answer object, kept for `cacheKeys`. */
+    cacheAnswer?: unknown;
+  }
+  interface FastifyContextConfig {
+    /** The change keys the route's answers depend on; without it, every write evicts them (`all`). */
+    cacheKeys?: CacheKeys;
   }
 }
 
@@ -27,10 +41,14 @@ export class ResponseCache {
   private bytes = 0;
   /** Answers served from memory, for tests and operators. */
   hits = 0;
+  /** Cacheable requests that had to be answered by the routes. */
+  misses = 0;
 
   constructor(
     readonly maxEntries = 20_000,
     readonly maxBytes = 64 * 1024 * 1024,
+    /** An answer older than this is read again, whatever changed (download counts in resolver answers). */
+    readonly maxAgeMs = 60_000,
   ) {}
 
   get(key: string): Entry | undefined {
@@ -58,24 +76,24 @@ export class ResponseCache {
   }
 }
 
-/** The entry for an anonymous GET of `url`, if it was read since the last change. */
-function fresh(
-  cache: ResponseCache,
-  changes: ChangeFeed,
-  method: string | undefined,
-  url: string | undefined,
-  authorization: string | undefined,
-) {
-  if (method !== 'GET' || authorization !== undefined || !changes.trusted || url === undefined) return undefined;
-  const hit = cache.get(url);
-  if (!hit || hit.generation !== changes.generation) return undefined;
-  cache.hits++;
+interface Context {
+  cache: ResponseCache;
+  changes: ChangeFeed;
+  now: () => number;
+}
+
+/** The entry for an anonymous GET of `url`, if nothing it depends on changed since it was read. */
+function fresh(ctx: Context, method: string | undefined, url: string | undefined, authorization: string | undefined) {
+  if (method !== 'GET' || authorization !== undefined || !ctx.changes.trusted || url === undefined) return undefined;
+  const hit = ctx.cache.get(url);
+  if (!hit || !ctx.changes.isFresh(hit.readAt, hit.keys) || ctx.now() - hit.storedAt > ctx.cache.maxAgeMs) return undefined;
+  ctx.cache.hits++;
   return hit;
 }
 
 /** Answers from the cache at the node:http level, before any framework work; false when it cannot. */
-export function serveFromCache(cache: ResponseCache, changes: ChangeFeed, req: IncomingMessage, res: ServerResponse): boolean {
-  const hit = fresh(cache, changes, req.method, req.url, req.headers.authorization);
+export function serveFromCache(ctx: Context, req: IncomingMessage, res: ServerResponse): boolean {
+  const hit = fresh(ctx, req.method, req.url, req.headers.authorization);
   if (!hit) return false;
   if (hit.status === 200 && etagMatches(req.headers['if-none-match'], hit.headers.etag)) {
     const { 'content-type': _type, ...headers } = hit.headers;
@@ -95,40 +113,47 @@ function cacheable(req: FastifyRequest): boolean {
 
 /**
  * Answers repeated anonymous GETs (the resolver on every workflow load, above all) from memory.
- * An entry is served only while the change feed has not moved since it was read, so a write,
- * here or on another instance, takes effect on the next request; ETags stay those of the bytes.
+ * An entry is served only while none of the change keys its route names was touched since it was
+ * read (here or, through PostgreSQL, on another instance), and for at most `maxAgeMs`; ETags stay
+ * those of the bytes.
  */
-export function installResponseCache(app: FastifyInstance, changes: ChangeFeed, cache: ResponseCache): void {
+export function installResponseCache(app: FastifyInstance, ctx: Context): void {
+  const { changes, cache } = ctx;
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     if (!changes.trusted || !cacheable(req)) return;
     // Requests that did not come through serveFromCache (inject, or a miss there) are looked up here.
-    const hit = fresh(cache, changes, req.method, req.url, req.headers.authorization);
+    const hit = fresh(ctx, req.method, req.url, req.headers.authorization);
     if (hit) return reply.code(hit.status).headers(hit.headers).send(hit.body);
-    req.cacheGeneration = changes.generation;
+    cache.misses++;
+    req.cacheReadAt = changes.now;
+  });
+
+  app.addHook('preSerialization', async (req: FastifyRequest, _reply: FastifyReply, payload: unknown) => {
+    if (req.cacheReadAt !== undefined) req.cacheAnswer = payload;
+    return payload;
   });
 
   app.addHook('onSend', async (req: FastifyRequest, reply: FastifyReply, payload: unknown) => {
-    if (req.cacheGeneration !== undefined) {
-      const stable = req.cacheGeneration === changes.generation && changes.trusted;
+    if (req.cacheReadAt !== undefined) {
       const status = reply.statusCode;
       const storable = (status === 200 && reply.getHeader('cache-control') === PUBLIC_CACHE_CONTROL) || status === 404;
-      if (stable && storable && (typeof payload === 'string' || Buffer.isBuffer(payload))) {
-        const headers: Record<string, string> = {};
-        for (const h of KEPT_HEADERS) {
-          const v = reply.getHeader(h);
-          if (v !== undefined) headers[h] = String(v);
+      if (storable && changes.trusted && (typeof payload === 'string' || Buffer.isBuffer(payload))) {
+        const keys = req.routeOptions.config.cacheKeys?.(req, req.cacheAnswer) ?? ['all'];
+        // Something it depends on changed while it was being read: it is stale already.
+        if (changes.isFresh(req.cacheReadAt, keys)) {
+          const headers: Record<string, string> = {};
+          for (const h of KEPT_HEADERS) {
+            const v = reply.getHeader(h);
+            if (v !== undefined) headers[h] = String(v);
+          }
+          const body = Buffer.isBuffer(payload) ? payload : Buffer.from(payload);
+          cache.set(req.url, { readAt: req.cacheReadAt, keys, storedAt: ctx.now(), status, headers, body });
         }
-        cache.set(req.url, {
-          generation: req.cacheGeneration,
-          status,
-          headers,
-          body: Buffer.isBuffer(payload) ? payload : Buffer.from(payload),
-        });
       }
     } else if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS' && reply.statusCode < 400) {
-      // The write has committed by now; moving the feed again closes the window in which a
-      // concurrent read on another PostgreSQL connection saw the data before the commit.
-      changes.bump();
+      // The write has committed by now; touching `all` again closes the window in which a read on
+      // another PostgreSQL connection saw the data before the commit (keyed writes touch their keys after commit).
+      changes.touch(['all']);
     }
     return payload;
   });

@@ -15,6 +15,7 @@ import { finishExtraction, queueExtraction } from './extraction-queue.js';
 import { findNode, findVersion, refreshLatest } from './nodes.js';
 import { timestamp, type Registry } from './registry.js';
 import { compareVersions, highestVersion } from './semver.js';
+import { announce, changed, namesOfVersions, watchPack } from './changes.js';
 
 const JSON_TEXT_FIELDS = [
   ['input_types', 'object'],
@@ -142,8 +143,9 @@ export async function createComfyNodes(reg: Registry, nodeId: string, version: s
   const reason = input.reason ?? '';
   const succeeded = input.success !== false;
   try {
-    await reg.db.transaction().execute(async (trx) => {
+    const list = await reg.db.transaction().execute(async (trx) => {
       const v = await lockVersion(reg, trx, nodeId, version);
+      const watched = await watchPack(trx, v.node_id);
       if (succeeded) await insertComfyNodes(trx, v, input.nodes ?? {}, timestamp(reg));
       await trx
         .updateTable('node_versions')
@@ -156,7 +158,9 @@ export async function createComfyNodes(reg: Registry, nodeId: string, version: s
         .execute();
       await finishExtraction(trx, v.id);
       await refreshLatest(trx, v.node_id);
+      return announce(reg, trx, await watched(await namesOfVersions(trx, [v.id])));
     });
+    changed(reg, list);
   } catch (err) {
     if (isUniqueViolation(err)) throw fail('COMFY_NODES_EXIST', version, nodeId);
     throw err;
@@ -165,8 +169,10 @@ export async function createComfyNodes(reg: Registry, nodeId: string, version: s
 
 /** Removes a version's comfy nodes, resets it to `pending` and queues it again when it has an archive. */
 export async function deleteComfyNodes(reg: Registry, nodeId: string, version: string): Promise<void> {
-  const queued = await reg.db.transaction().execute(async (trx) => {
+  const { queued, list } = await reg.db.transaction().execute(async (trx) => {
     const v = await lockVersion(reg, trx, nodeId, version);
+    const watched = await watchPack(trx, v.node_id);
+    const names = await namesOfVersions(trx, [v.id]);
     await trx.deleteFrom('comfy_nodes').where('node_version_id', '=', v.id).execute();
     await trx
       .updateTable('node_versions')
@@ -175,7 +181,8 @@ export async function deleteComfyNodes(reg: Registry, nodeId: string, version: s
       .execute();
     if (v.archive_key) await queueExtraction(trx, v.id, timestamp(reg));
     await refreshLatest(trx, v.node_id);
-    return v.archive_key !== null;
+    return { queued: v.archive_key !== null, list: await announce(reg, trx, await watched(names)) };
   });
+  changed(reg, list);
   if (queued) reg.events.emit('jobQueued');
 }

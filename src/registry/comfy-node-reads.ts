@@ -6,6 +6,7 @@ import { findVersion, getNode, getVersion } from './nodes.js';
 import { isAdmin, type Principal } from './principals.js';
 import type { Registry } from './registry.js';
 import { normalizeVersion } from './semver.js';
+import { announceCommitted, keys } from './changes.js';
 import type { PageWindow } from './paging.js';
 
 /** Extract statuses whose rows are never served: the version has not (or not yet) been analysed. */
@@ -78,6 +79,7 @@ export async function updateComfyNode(
   const columns = comfyNodeColumns(input);
   if (Object.keys(columns).length > 0) {
     await reg.db.updateTable('comfy_nodes').set(columns).where('node_version_id', '=', v.id).where('comfy_node_name', '=', name).execute();
+    await announceCommitted(reg, [keys.pack(node.id), keys.name(name)]);
   }
   const row = await reg.db
     .selectFrom('comfy_nodes')

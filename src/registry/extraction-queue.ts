@@ -3,6 +3,7 @@ import { fail, type LeasedJob } from '../contract/index.js';
 import type { Database, ExtractionJobRow } from '../db/schema.js';
 import type { PageWindow } from './paging.js';
 import { timestamp, type Registry } from './registry.js';
+import { announce, changed, keys } from './changes.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -37,7 +38,7 @@ export async function finishExtraction(db: Db, versionId: string): Promise<void>
 }
 
 async function giveUp(reg: Registry, job: ExtractionJobRow, reason: string): Promise<void> {
-  await reg.db.transaction().execute(async (trx) => {
+  const list = await reg.db.transaction().execute(async (trx) => {
     const res = await trx
       .updateTable('extraction_jobs')
       .set({ state: 'failed', lease_owner: null, lease_until: null, last_error: reason, updated_at: timestamp(reg) })
@@ -45,14 +46,17 @@ async function giveUp(reg: Registry, job: ExtractionJobRow, reason: string): Pro
       .where('state', '=', job.state)
       .where('attempts', '=', job.attempts)
       .executeTakeFirst();
-    if (Number(res.numUpdatedRows) === 0) return;
+    if (Number(res.numUpdatedRows) === 0) return [];
     await trx
       .updateTable('node_versions')
       .set({ comfy_node_extract_status: 'failed', comfy_node_extract_reason: reason })
       .where('id', '=', job.node_version_id)
       .where('comfy_node_extract_status', '=', 'pending')
       .execute();
+    const v = await trx.selectFrom('node_versions').select('node_id').where('id', '=', job.node_version_id).executeTakeFirst();
+    return announce(reg, trx, v ? [keys.pack(v.node_id)] : []);
   });
+  changed(reg, list);
 }
 
 /**

@@ -6,6 +6,7 @@ import type { PageWindow } from './paging.js';
 import { assertPublisherOwner, isAdmin, type Principal } from './principals.js';
 import { assertPublisherActive, getPublisher } from './publishers.js';
 import { timestamp, type Registry } from './registry.js';
+import { announce, announceCommitted, changed, keys, namesOfPack } from './changes.js';
 import { compareVersions, highestVersion, normalizeVersion } from './semver.js';
 
 export const NODE_ID = /^[a-zA-Z0-9](?:[a-zA-Z0-9._-]*[a-zA-Z0-9])?$/;
@@ -98,6 +99,7 @@ export async function createNode(reg: Registry, p: Principal, publisherId: strin
     if (isUniqueViolation(err)) throw fail('NODE_EXISTS', input.id);
     throw err;
   }
+  await announceCommitted(reg, [keys.pack(row.id)]);
   return row;
 }
 
@@ -114,13 +116,22 @@ export async function ownedNode(reg: Registry, p: Principal, publisherId: string
 export async function updateNode(reg: Registry, p: Principal, publisherId: string, nodeId: string, input: NodeFields): Promise<NodeRow> {
   const node = await ownedNode(reg, p, publisherId, nodeId);
   const columns = nodeColumns(input);
-  if (Object.keys(columns).length > 0) await reg.db.updateTable('nodes').set(columns).where('id', '=', node.id).execute();
+  if (Object.keys(columns).length > 0) {
+    await reg.db.updateTable('nodes').set(columns).where('id', '=', node.id).execute();
+    // Preempted names and search ranking decide which pack the resolver picks for its names.
+    const ranking = columns.preempted_comfy_node_names !== undefined || columns.search_ranking !== undefined;
+    await announceCommitted(reg, [keys.pack(node.id), ...(ranking ? await namesOfPack(reg.db, node.id) : [])]);
+  }
   return (await findNode(reg.db, node.id))!;
 }
 
 async function setNodeStatus(reg: Registry, p: Principal, publisherId: string, nodeId: string, status: NodeStatus): Promise<void> {
   const node = await ownedNode(reg, p, publisherId, nodeId);
-  await reg.db.updateTable('nodes').set({ status }).where('id', '=', node.id).execute();
+  const list = await reg.db.transaction().execute(async (trx) => {
+    await trx.updateTable('nodes').set({ status }).where('id', '=', node.id).execute();
+    return announce(reg, trx, [keys.pack(node.id), ...(await namesOfPack(trx, node.id))]);
+  });
+  changed(reg, list);
 }
 
 export const deleteNode = (reg: Registry, p: Principal, publisherId: string, nodeId: string) =>

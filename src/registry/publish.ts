@@ -9,6 +9,7 @@ import { assertNodeId, findNode, newNodeRow, nodeColumns, refreshLatest } from '
 import { assertPublisherActive, getPublisher, verifyAccessToken } from './publishers.js';
 import { timestamp, type Registry } from './registry.js';
 import { hmac, sameSignature } from './secrets.js';
+import { announceCommitted, keys } from './changes.js';
 import { normalizeVersion } from './semver.js';
 
 export const UPLOAD_TTL_SECONDS = 15 * 60;
@@ -81,6 +82,7 @@ export async function publishVersion(
     if (isUniqueViolation(err)) throw fail('VERSION_EXISTS');
     throw err;
   }
+  await announceCommitted(reg, [keys.pack(row.node_id)]);
   return { version: row, signedUrl: signUploadUrl(reg, row.id) };
 }
 
@@ -137,6 +139,7 @@ export async function storeUpload(
     await reg.store.delete(key);
     throw fail('UPLOAD_URL_USED');
   }
+  await announceCommitted(reg, [keys.pack(version.node_id)]);
   reg.events.emit('jobQueued');
   return { ...version, archive_key: key, archive_size: stored.size, archive_sha256: stored.sha256 };
 }

@@ -5,6 +5,7 @@ import type { AccessTokenRow, PublisherRow } from '../db/schema.js';
 import type { PageWindow } from './paging.js';
 import { assertPublisherOwner, userOf, type Principal } from './principals.js';
 import { timestamp, type Registry } from './registry.js';
+import { announceCommitted, keys } from './changes.js';
 import { generateToken, hashToken, maskToken } from './secrets.js';
 
 export const PUBLISHER_ID = /^[a-z][a-z0-9-]*$/;
@@ -58,6 +59,7 @@ export async function createPublisher(reg: Registry, p: Principal, input: Publis
     if (isUniqueViolation(err)) throw fail('PUBLISHER_EXISTS', input.id);
     throw err;
   }
+  await announceCommitted(reg, [keys.publisher(row.id)]);
   return row;
 }
 
@@ -65,7 +67,10 @@ export async function updatePublisher(reg: Registry, p: Principal, id: string, i
   await getPublisher(reg, id);
   await assertPublisherOwner(reg, p, id);
   const fields = pickFields(input);
-  if (Object.keys(fields).length > 0) await reg.db.updateTable('publishers').set(fields).where('id', '=', id).execute();
+  if (Object.keys(fields).length > 0) {
+    await reg.db.updateTable('publishers').set(fields).where('id', '=', id).execute();
+    await announceCommitted(reg, [keys.publisher(id)]);
+  }
   return getPublisher(reg, id);
 }
 
@@ -73,6 +78,7 @@ export async function updatePublisher(reg: Registry, p: Principal, id: string, i
 export async function setPublisherBanned(reg: Registry, id: string): Promise<void> {
   await getPublisher(reg, id);
   await reg.db.updateTable('publishers').set({ status: 'PublisherStatusBanned' }).where('id', '=', id).execute();
+  await announceCommitted(reg, [keys.publisher(id)]);
 }
 
 export interface PublisherMemberRow {

@@ -3,6 +3,7 @@ import type { NodeVersionRow } from '../db/schema.js';
 import { findVersion, getNode, getVersion, ownedNode, refreshLatest, versionsByIds } from './nodes.js';
 import type { Principal } from './principals.js';
 import type { Registry } from './registry.js';
+import { announce, announceCommitted, changed, keys, watchPack } from './changes.js';
 
 /** A version of an owned node, by its id or its version number (upstream paths use either). */
 async function ownedVersion(reg: Registry, p: Principal, publisherId: string, nodeId: string, versionId: string): Promise<NodeVersionRow> {
@@ -33,16 +34,20 @@ export async function updateVersion(
   if (input.deprecated !== undefined) set.deprecated = input.deprecated ? 1 : 0;
   if (Object.keys(set).length === 0) return row;
   await reg.db.updateTable('node_versions').set(set).where('id', '=', row.id).execute();
+  await announceCommitted(reg, [keys.pack(row.node_id)]);
   return { ...row, ...set };
 }
 
 /** deleteNodeVersion: the version is unpublished (status Deleted), its archive and rows kept for audit. */
 export async function deleteVersion(reg: Registry, p: Principal, publisherId: string, nodeId: string, versionId: string): Promise<void> {
   const row = await ownedVersion(reg, p, publisherId, nodeId, versionId);
-  await reg.db.transaction().execute(async (trx) => {
+  const list = await reg.db.transaction().execute(async (trx) => {
+    const watched = await watchPack(trx, row.node_id);
     await trx.updateTable('node_versions').set({ status: 'NodeVersionStatusDeleted' }).where('id', '=', row.id).execute();
     await refreshLatest(trx, row.node_id);
+    return announce(reg, trx, await watched());
   });
+  changed(reg, list);
 }
 
 const isVersionStatus = (s: string): s is VersionStatus => (VERSION_STATUSES as readonly string[]).includes(s);
@@ -58,13 +63,16 @@ export async function setVersionStatus(
   if (!isVersionStatus(status)) throw fail('INVALID_VERSION_STATUS', VERSION_STATUSES.join(', '));
   const node = await getNode(reg, nodeId, { includeHidden: true });
   const reason = input.status_reason ?? '';
-  return reg.db.transaction().execute(async (trx) => {
+  const { row, list } = await reg.db.transaction().execute(async (trx) => {
     const v = await findVersion(trx, node.id, version);
     if (!v) throw fail('VERSION_NOT_FOUND', version, node.id);
+    const watched = await watchPack(trx, node.id);
     await trx.updateTable('node_versions').set({ status, status_reason: reason }).where('id', '=', v.id).execute();
     await refreshLatest(trx, node.id);
-    return { ...v, status, status_reason: reason };
+    return { row: { ...v, status, status_reason: reason }, list: await announce(reg, trx, await watched()) };
   });
+  changed(reg, list);
+  return row;
 }
 
 /**
@@ -82,5 +90,7 @@ export async function installVersion(reg: Registry, p: Principal, nodeId: string
     .set((eb) => ({ downloads: eb('downloads', '+', 1) }))
     .where('id', '=', node.id)
     .execute();
+  // Only the counters: the resolver's answers and the version listings stay cached.
+  await announceCommitted(reg, [keys.counts(node.id)]);
   return row;
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { TestRegistry } from './registry.js';
+import { announceCommitted, keys } from '../../src/registry/changes.js';
 import { comfyNode, json, postComfyNodes, publish, world, type World } from './flow.js';
 
 /** A publisher of its own (id `pub`) with a user and an access token. */
@@ -40,8 +41,10 @@ export async function setPolicy(t: TestRegistry, nodeId: string, version: string
   return res.body;
 }
 
+/** Sets a pack's download count as installs would, announcing it as the registry does. */
 export async function setDownloads(t: TestRegistry, nodeId: string, downloads: number): Promise<void> {
   await t.database.db.updateTable('nodes').set({ downloads }).where('id', '=', nodeId).execute();
+  await announceCommitted(t.reg, [keys.counts(nodeId)]);
 }
 
 /** The node id the resolver answers for `name`, or the status when it is not 200. */

@@ -17,6 +17,7 @@ import { nodeDetails } from '../../registry/nodes.js';
 import { pageCount, pageWindow } from '../../registry/paging.js';
 import { requireProvider, resolveRequest } from '../../registry/resolve.js';
 import type { App } from '../app.js';
+import { packKeys, resolverKeys } from '../cache-keys.js';
 import { toComfyNode, toNode, toNodes } from '../mappers.js';
 import {
   ComfyNodeParams,
@@ -35,6 +36,7 @@ export async function comfyNodeReadRoutes(app: App, reg: Registry) {
   app.get(
     '/nodes/:nodeId/versions/:version/comfy-nodes',
     {
+      config: { cacheKeys: packKeys },
       schema: {
         summary: "ListComfyNodes: a version's comfy nodes by name; an unextracted version has none",
         tags,
@@ -59,6 +61,7 @@ export async function comfyNodeReadRoutes(app: App, reg: Registry) {
   app.get(
     '/nodes/:nodeId/versions/:version/comfy-nodes/:comfyNodeName',
     {
+      config: { cacheKeys: packKeys },
       schema: {
         summary: 'GetComfyNode: one comfy node of a version, every field present',
         tags,
@@ -123,6 +126,7 @@ export async function comfyNodeReadRoutes(app: App, reg: Registry) {
   app.get(
     '/comfy-nodes/:comfyNodeName/node',
     {
+      config: { cacheKeys: resolverKeys },
       schema: {
         summary: 'GetNodeByComfyNodeName: the node pack that provides a comfy node',
         description:

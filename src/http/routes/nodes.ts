@@ -17,6 +17,7 @@ import { getPublisher } from '../../registry/publishers.js';
 import { deleteVersion, installVersion, updateVersion } from '../../registry/versions.js';
 import { pageCount, pageWindow } from '../../registry/paging.js';
 import type { App } from '../app.js';
+import { nodeKeys, packKeys } from '../cache-keys.js';
 import { toNodeVersion, toNodes } from '../mappers.js';
 import {
   MAX_ARRAY_PAGE,
@@ -56,7 +57,10 @@ export async function nodeRoutes(app: App, reg: Registry) {
 
   app.get(
     '/nodes/:nodeId',
-    { schema: { summary: 'A node pack', tags: ['Nodes'], params: NodeParams, response: { 200: Type.Ref(Node), ...errorResponses(404) } } },
+    {
+      config: { cacheKeys: nodeKeys },
+      schema: { summary: 'A node pack', tags: ['Nodes'], params: NodeParams, response: { 200: Type.Ref(Node), ...errorResponses(404) } },
+    },
     async (req) => {
       const admin = isAdmin(req.principal);
       return toNodes(reg, await nodeDetails(reg, [await getNode(reg, req.params.nodeId, { includeHidden: admin })]), admin)[0];
@@ -66,6 +70,7 @@ export async function nodeRoutes(app: App, reg: Registry) {
   app.get(
     '/nodes/:nodeId/versions',
     {
+      config: { cacheKeys: packKeys },
       schema: {
         summary: 'Versions of a node pack, newest first',
         tags: ['Nodes'],
@@ -80,6 +85,7 @@ export async function nodeRoutes(app: App, reg: Registry) {
   app.get(
     '/nodes/:nodeId/versions/:version',
     {
+      config: { cacheKeys: packKeys },
       schema: {
         summary: 'One version (exact, then semver-normalised match)',
         tags: ['Nodes'],

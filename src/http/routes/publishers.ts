@@ -14,6 +14,7 @@ import {
   updatePublisher,
 } from '../../registry/publishers.js';
 import type { App } from '../app.js';
+import { publisherKeys } from '../cache-keys.js';
 import { toAccessToken, toPublisherDetails } from '../mappers.js';
 import { MAX_ARRAY_PAGE, Paging, PublisherParams, TOTAL_COUNT_HEADER, bearerAuth, errorResponses } from '../schemas.js';
 
@@ -57,7 +58,10 @@ export async function publisherRoutes(app: App, reg: Registry) {
 
   app.get(
     '/publishers/:publisherId',
-    { schema: { summary: 'A publisher', tags, params: PublisherParams, response: { 200: Type.Ref(Publisher), ...errorResponses(404) } } },
+    {
+      config: { cacheKeys: publisherKeys },
+      schema: { summary: 'A publisher', tags, params: PublisherParams, response: { 200: Type.Ref(Publisher), ...errorResponses(404) } },
+    },
     async (req) => toPublisherDetails(await getPublisherDetails(reg, req.params.publisherId)),
   );
 
