@@ -153,6 +153,13 @@ export const ERRORS = {
     message: () => 'the upload URL has expired',
     meaning: 'The signed upload URL is older than 15 minutes.',
   },
+  VERSION_REFUSED: {
+    status: 403,
+    message: (version: string, node: string, reason: string) =>
+      `version ${version} of node ${node} is not installable: the extractor refused its archive (${reason})`,
+    meaning:
+      "The version's archive was refused as hostile or unreadable (extract status `invalid_format`: path escapes, links, special files, bombs, size and entry limits, not a zip); install and download refuse it.",
+  },
   // 404: what is asked for does not exist (or is hidden from the caller)
   ROUTE_NOT_FOUND: {
     status: 404,

@@ -44,6 +44,8 @@ export const EXTRACT_STATUSES = ['pending', 'success', 'failed', 'invalid_format
 export type KnownExtractStatus = (typeof EXTRACT_STATUSES)[number];
 export type ExtractStatus = KnownExtractStatus | (string & {});
 export const EXTRACT_STATUS_PATTERN = /^[a-z][a-z0-9_]{0,31}$/;
+/** The status of a version whose archive the extractor refused: it is never distributed. */
+export const REFUSED_EXTRACT_STATUS: KnownExtractStatus = 'invalid_format';
 
 export const JOB_STATES = ['queued', 'running', 'failed'] as const;
 export type JobState = (typeof JOB_STATES)[number];

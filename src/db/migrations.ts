@@ -176,10 +176,18 @@ const changeNotifications: Migration = {
   },
 };
 
+/* Downloads find their version by archive key, to refuse archives the extractor refused. */
+const archiveKeyIndex: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema.createIndex('node_versions_archive_key').on('node_versions').column('archive_key').execute();
+  },
+};
+
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_resolver_index': resolverIndex,
   '0003_change_notifications': changeNotifications,
+  '0004_archive_key_index': archiveKeyIndex,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -4,6 +4,7 @@ import type { NodeDetails } from '../registry/nodes.js';
 import type { PublisherDetails, PublisherMemberRow } from '../registry/publishers.js';
 import type { Registry } from '../registry/registry.js';
 import { archiveUrl } from '../registry/publish.js';
+import { isRefused } from '../registry/versions.js';
 
 /** Rows to API shapes. Absent values become zero values, never null (contract §4). */
 
@@ -41,7 +42,8 @@ export function toNodeVersion(reg: Registry, row: NodeVersionRow, opts: { admin?
     changelog: row.changelog,
     dependencies: list(row.dependencies),
     deprecated: row.deprecated === 1,
-    downloadUrl: archiveUrl(reg, row.archive_key),
+    // A refused archive is not handed out; the extract status and reason say why.
+    downloadUrl: isRefused(row) ? '' : archiveUrl(reg, row.archive_key),
     createdAt: row.created_at,
     status: row.status,
     status_reason: row.status_reason,

@@ -1,8 +1,18 @@
-import { VERSION_STATUSES, fail, type VersionStatus, type VersionStatusUpdate, type VersionUpdate } from '../contract/index.js';
+import {
+  LIVE_VERSION_STATUSES,
+  REFUSED_EXTRACT_STATUS,
+  VERSION_STATUSES,
+  fail,
+  type VersionStatus,
+  type VersionStatusUpdate,
+  type VersionUpdate,
+} from '../contract/index.js';
 import type { NodeVersionRow } from '../db/schema.js';
 import { findVersion, getNode, getVersion, ownedNode, refreshLatest, versionsByIds } from './nodes.js';
 import type { Principal } from './principals.js';
 import type { Registry } from './registry.js';
+import type { PageWindow } from './paging.js';
+import { highestVersion } from './semver.js';
 import { announce, announceCommitted, changed, keys, watchPack } from './changes.js';
 
 /** A version of an owned node, by its id or its version number (upstream paths use either). */
@@ -75,15 +85,34 @@ export async function setVersionStatus(
   return row;
 }
 
+/** A version whose archive the extractor refused (hostile or unreadable): never installed nor downloaded. */
+export const isRefused = (v: Pick<NodeVersionRow, 'comfy_node_extract_status'>): boolean => v.comfy_node_extract_status === REFUSED_EXTRACT_STATUS;
+
+/** The highest live version that is not refused, when the latest one is. */
+async function latestInstallable(reg: Registry, nodeId: string): Promise<NodeVersionRow | undefined> {
+  const rows = await reg.db
+    .selectFrom('node_versions')
+    .selectAll()
+    .where('node_id', '=', nodeId)
+    .where('status', 'in', LIVE_VERSION_STATUSES)
+    .where('comfy_node_extract_status', '!=', REFUSED_EXTRACT_STATUS)
+    .execute();
+  return highestVersion(rows);
+}
+
 /**
- * The version a client installs (`version`, or the latest), counting one download. The count is
- * the only write: it changes the pack's counters and nothing a resolver answers.
+ * The version a client installs (`version`, or the latest installable one), counting one download.
+ * The count is the only write: it changes the pack's counters and nothing a resolver answers.
  */
 export async function installVersion(reg: Registry, p: Principal, nodeId: string, version?: string): Promise<NodeVersionRow> {
   const node = await getNode(reg, nodeId);
-  const row = version
+  let row = version
     ? await getVersion(reg, node.id, version, p)
     : (await versionsByIds(reg.db, [node.latest_version_id])).get(node.latest_version_id ?? '');
+  if (row && isRefused(row)) {
+    if (version) throw fail('VERSION_REFUSED', row.version, node.id, row.comfy_node_extract_reason);
+    row = await latestInstallable(reg, node.id);
+  }
   if (!row) throw fail('NO_INSTALLABLE_VERSION', node.id);
   await reg.db
     .updateTable('nodes')
@@ -93,4 +122,35 @@ export async function installVersion(reg: Registry, p: Principal, nodeId: string
   // Only the counters: the resolver's answers and the version listings stay cached.
   await announceCommitted(reg, [keys.counts(node.id)]);
   return row;
+}
+
+/** Versions whose archives the extractor refused and that no admin removed yet, newest first. */
+export async function listRefusedVersions(reg: Registry, paging: PageWindow): Promise<{ rows: NodeVersionRow[]; total: number }> {
+  const base = reg.db
+    .selectFrom('node_versions')
+    .where('comfy_node_extract_status', '=', REFUSED_EXTRACT_STATUS)
+    .where('status', '!=', 'NodeVersionStatusDeleted');
+  const { total } = await base.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
+  const rows = await base.selectAll().orderBy('created_at', 'desc').orderBy('id').limit(paging.limit).offset(paging.offset).execute();
+  return { rows, total: Number(total) };
+}
+
+/**
+ * An admin removes a version for good: it is unpublished (kept as a Deleted row for the record) and
+ * its archive is deleted from the store, after the commit.
+ */
+export async function removeVersion(reg: Registry, nodeId: string, version: string): Promise<NodeVersionRow> {
+  const node = await getNode(reg, nodeId, { includeHidden: true });
+  const { row, list } = await reg.db.transaction().execute(async (trx) => {
+    const v = await findVersion(trx, node.id, version);
+    if (!v) throw fail('VERSION_NOT_FOUND', version, node.id);
+    const watched = await watchPack(trx, node.id);
+    await trx.updateTable('node_versions').set({ status: 'NodeVersionStatusDeleted', archive_key: null }).where('id', '=', v.id).execute();
+    await trx.deleteFrom('extraction_jobs').where('node_version_id', '=', v.id).execute();
+    await refreshLatest(trx, node.id);
+    return { row: v, list: await announce(reg, trx, await watched()) };
+  });
+  changed(reg, list);
+  if (row.archive_key) await reg.store.delete(row.archive_key);
+  return { ...row, status: 'NodeVersionStatusDeleted', archive_key: null };
 }

@@ -27,7 +27,8 @@ import {
   nodeDetails,
   updateNode,
 } from '../../src/registry/nodes.js';
-import { deleteVersion, installVersion, setVersionStatus, updateVersion } from '../../src/registry/versions.js';
+import { deleteVersion, installVersion, listRefusedVersions, removeVersion, setVersionStatus, updateVersion } from '../../src/registry/versions.js';
+import { createComfyNodes } from '../../src/registry/comfy-node-ingest.js';
 import { publishVersion, signUploadUrl, storeUpload } from '../../src/registry/publish.js';
 import { openArchive } from '../../src/registry/archives.js';
 import { pageWindow } from '../../src/registry/paging.js';
@@ -214,5 +215,22 @@ forEachBackend('registry: users, publishers, packs and versions', (backend) => {
     await deleteVersion(reg, o.principal, 'vers', 'vers-pack', '1.0.0');
     await rejectsWith(installVersion(reg, ANONYMOUS, 'vers-pack'), 'NO_INSTALLABLE_VERSION');
     await rejectsWith(updateVersion(reg, o.principal, 'vers', 'vers-pack', '1.0.0', {}), 'VERSION_NOT_FOUND');
+  });
+
+  it('never hands out a refused archive, lists refused versions and removes them', async () => {
+    const { reg } = b;
+    const o = await owner(reg, 'refu');
+    await published(reg, 'refu', o.pat, 'refu-pack', '1.0.0');
+    const bad = await published(reg, 'refu', o.pat, 'refu-pack', '2.0.0');
+    await createComfyNodes(reg, 'refu-pack', '2.0.0', { success: false, status: 'invalid_format', reason: 'entry ../x: path escapes' });
+    await rejectsWith(installVersion(reg, ANONYMOUS, 'refu-pack', '2.0.0'), 'VERSION_REFUSED');
+    assert.equal((await installVersion(reg, ANONYMOUS, 'refu-pack')).version, '1.0.0');
+    await rejectsWith(openArchive(reg, bad.archive_key!), 'VERSION_REFUSED');
+    (await openArchive(reg, bad.archive_key!, { admin: true })).stream.destroy();
+    assert.deepEqual((await listRefusedVersions(reg, page())).rows.map((v) => v.version), ['2.0.0']);
+    await removeVersion(reg, 'refu-pack', '2.0.0');
+    assert.equal((await listRefusedVersions(reg, page())).total, 0);
+    assert.equal(await reg.store.get(bad.archive_key!), null);
+    await rejectsWith(removeVersion(reg, 'refu-pack', '9.9.9'), 'VERSION_NOT_FOUND');
   });
 });

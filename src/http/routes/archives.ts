@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { UploadReceipt, fail } from '../../contract/index.js';
 import type { Registry } from '../../registry/registry.js';
 import { openArchive } from '../../registry/archives.js';
+import { isAdmin } from '../../registry/principals.js';
 import { storeUpload } from '../../registry/publish.js';
 import type { App } from '../app.js';
 import { errorResponses } from '../schemas.js';
@@ -38,9 +39,15 @@ export async function archiveRoutes(app: App, reg: Registry, maxArchive: number)
 
   app.get(
     '/archives/*',
-    { schema: { summary: 'Download a stored version archive', tags: ['Nodes'], response: { ...errorResponses(404, 503) } } },
+    {
+      schema: {
+        summary: 'Download a stored version archive (a refused one: admins only)',
+        tags: ['Nodes'],
+        response: { ...errorResponses(403, 404, 503) },
+      },
+    },
     async (req, reply) => {
-      const found = await openArchive(reg, (req.params as { '*': string })['*']);
+      const found = await openArchive(reg, (req.params as { '*': string })['*'], { admin: isAdmin(req.principal) });
       return reply
         .type('application/zip')
         .header('content-length', found.size)

@@ -105,7 +105,7 @@ export async function nodeRoutes(app: App, reg: Registry) {
         tags: ['Nodes'],
         params: NodeParams,
         querystring: Type.Object({ version: Type.Optional(Type.String({ maxLength: 200 })) }),
-        response: { 200: Type.Ref(NodeVersion), ...errorResponses(404) },
+        response: { 200: Type.Ref(NodeVersion), ...errorResponses(403, 404) },
       },
     },
     async (req) => toNodeVersion(reg, await installVersion(reg, req.principal, req.params.nodeId, req.query.version || undefined)),
