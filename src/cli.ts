@@ -47,9 +47,17 @@ async function serve(args: string[], io: Io): Promise<number> {
     io.err.write(`comfyreg: cannot listen on ${config.host}:${config.port} (${code}); choose another with --port or PORT\n`);
     return 1;
   }
-  const stop = async () => {
-    await server!.close();
-    process.exit(0);
+  // SIGTERM or SIGINT: drain within the grace period, then exit 0. A second signal exits at once.
+  const stop = () => {
+    process.once('SIGINT', () => process.exit(1));
+    process.once('SIGTERM', () => process.exit(1));
+    server!.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        io.err.write(`comfyreg: stopping failed: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.exit(1);
+      },
+    );
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

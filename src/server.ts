@@ -2,6 +2,7 @@ import type http from 'node:http';
 import pino from 'pino';
 import type { DatabaseHandle } from './db/database.js';
 import { bindServer, buildApp, type App } from './http/app.js';
+import { reclaimOrphanedLeases } from './registry/extraction-queue.js';
 import type { Clock, Registry } from './registry/registry.js';
 import type { Config } from './settings.js';
 import { openRegistry, saveAdminToken } from './setup.js';
@@ -14,7 +15,11 @@ export interface RunningServer {
   database: DatabaseHandle;
   /** Where this process listens (not necessarily the public URL). */
   url: string;
-  close(): Promise<void>;
+  /**
+   * Stops accepting connections, lets in-flight requests and the worker's current job finish for up
+   * to `graceMs` (the `shutdownGrace` setting by default), gives an unfinished job back, then closes.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 export interface ServerOptions {
@@ -23,12 +28,39 @@ export interface ServerOptions {
   notice?: (line: string) => void;
 }
 
-function closeServer(server: http.Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeIdleConnections();
+/** Counts requests being answered, to know when a closing server has drained. */
+function trackInFlight(server: http.Server): { idle(): Promise<void> } {
+  let active = 0;
+  let waiters: (() => void)[] = [];
+  server.on('request', (_req, res) => {
+    active++;
+    res.once('close', () => {
+      active--;
+      if (active === 0) {
+        for (const w of waiters) w();
+        waiters = [];
+      }
+    });
   });
+  return { idle: () => (active === 0 ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve))) };
 }
+
+/** Resolves with `true` when `p` settles within `ms`, else `false`. */
+async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const done = await Promise.race([p.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)))]);
+  clearTimeout(timer);
+  return done;
+}
+
+const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
 
 /** `comfyreg serve`: bind, set up the registry with the URL it is reached at, then answer. */
 export async function startServer(config: Config, opts: ServerOptions = {}): Promise<RunningServer> {
@@ -38,6 +70,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     redact: { paths: ['req.headers.authorization', 'personal_access_token', 'token'], remove: true },
   });
   const { server, port } = await bindServer(config.port, config.host);
+  const inFlight = trackInFlight(server);
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   let opened;
   try {
@@ -49,7 +82,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
       notice,
     });
   } catch (err) {
-    await closeServer(server);
+    await new Promise((resolve) => server.close(resolve));
     throw err;
   }
   const { reg, database, generatedAdminToken } = opened;
@@ -63,6 +96,8 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     maxBody: config.maxBody,
     maxArchive: config.maxArchive,
     readCache: config.readCache,
+    rateLimits: { perAddress: config.rateLimit, perToken: config.rateLimitToken, windowSeconds: config.rateLimitWindow },
+    trustProxy: config.trustProxy,
     logger: {
       level: config.logLevel,
       serializers: {
@@ -72,24 +107,38 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     },
   });
   await app.ready();
+  // Leases an earlier run of this instance left behind are queued again now, not when they expire.
+  const reclaimed = await reclaimOrphanedLeases(reg, config.instanceId, isAlive);
+  if (reclaimed > 0) log.info({ reclaimed }, 'queued again the extraction jobs an earlier run left leased');
   const worker = config.worker
-    ? new Worker({ source: new LocalJobSource(reg, workerId(), config.leaseSeconds), log: log.child({ component: 'worker' }) })
+    ? new Worker({
+        source: new LocalJobSource(reg, workerId(config.instanceId), config.leaseSeconds),
+        log: log.child({ component: 'worker' }),
+      })
     : null;
   if (worker) {
     reg.events.on('jobQueued', () => worker.nudge());
     void worker.start();
   }
   log.info({ database: database.describe, url, publicUrl: reg.publicUrl }, 'comfyreg listening');
+  let closing: Promise<void> | null = null;
+  const close = async (graceMs: number) => {
+    const stopping = worker?.stop(graceMs);
+    server.close();
+    server.closeIdleConnections();
+    if (!(await within(inFlight.idle(), graceMs)))
+      log.warn({ graceMs }, 'requests still running after the grace period; closing their connections');
+    server.closeAllConnections();
+    await stopping;
+    await app.close();
+    await opened.close();
+    log.info({}, 'comfyreg stopped');
+  };
   return {
     app,
     reg,
     database,
     url,
-    close: async () => {
-      await worker?.stop();
-      await closeServer(server);
-      await app.close();
-      await opened.close();
-    },
+    close: (graceMs = config.shutdownGrace * 1000) => (closing ??= close(graceMs)),
   };
 }

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -27,9 +28,20 @@ export interface Config {
   /** Entries in the in-memory cache of anonymous GET answers; 0 turns it off. */
   readCache: number;
   review: boolean;
+  /** Requests per window from one client address without a token; 0: no limit. */
+  rateLimit: number;
+  /** Requests per window with one user or service token; 0: no limit. */
+  rateLimitToken: number;
+  rateLimitWindow: number;
+  /** Read the client address from X-Forwarded-For (behind a reverse proxy). */
+  trustProxy: boolean;
   /** Run the extraction worker inside the server process. */
   worker: boolean;
   leaseSeconds: number;
+  /** Names this instance's worker leases (`{instance}/{pid}/…`), so a restart finds its orphans. */
+  instanceId: string;
+  /** Seconds a stopping process gives in-flight requests and the current job. */
+  shutdownGrace: number;
   logLevel: string;
   /** worker: the registry it works for. */
   registryUrl: string | undefined;
@@ -208,6 +220,46 @@ export const SETTINGS: Setting[] = [
     parse: bool,
   }),
   setting({
+    key: 'rateLimit',
+    env: 'COMFYREG_RATE_LIMIT',
+    flag: '--rate-limit',
+    commands: ['serve'],
+    help: 'requests per window from one client address without a token (429 beyond); `0`: no limit',
+    shown: '`0`',
+    fallback: () => 0,
+    parse: integer(0, 10_000_000),
+  }),
+  setting({
+    key: 'rateLimitToken',
+    env: 'COMFYREG_RATE_LIMIT_TOKEN',
+    flag: '--rate-limit-token',
+    commands: ['serve'],
+    help: 'requests per window with one user or service token (admins are never limited); `0`: no limit',
+    shown: '`0`',
+    fallback: () => 0,
+    parse: integer(0, 10_000_000),
+  }),
+  setting({
+    key: 'rateLimitWindow',
+    env: 'COMFYREG_RATE_LIMIT_WINDOW',
+    flag: '--rate-limit-window',
+    commands: ['serve'],
+    help: "the rate limits' window in seconds",
+    shown: '`60`',
+    fallback: () => 60,
+    parse: integer(1, 86_400),
+  }),
+  setting({
+    key: 'trustProxy',
+    env: 'COMFYREG_TRUST_PROXY',
+    flag: '--trust-proxy',
+    commands: ['serve'],
+    help: 'take the client address from X-Forwarded-For (true behind a reverse proxy)',
+    shown: '`false`',
+    fallback: () => false,
+    parse: bool,
+  }),
+  setting({
     key: 'worker',
     env: 'COMFYREG_WORKER',
     flag: '--worker',
@@ -226,6 +278,29 @@ export const SETTINGS: Setting[] = [
     shown: '`300`',
     fallback: () => 300,
     parse: integer(1, 3600),
+  }),
+  setting({
+    key: 'instanceId',
+    env: 'COMFYREG_INSTANCE_ID',
+    flag: '--instance-id',
+    commands: ['serve', 'worker'],
+    help: 'names this instance in job leases, so that a restart reclaims the leases it left; unique per host',
+    shown: 'the host name',
+    fallback: () => os.hostname(),
+    parse: (t, name) => {
+      if (!/^[A-Za-z0-9._-]{1,100}$/.test(t)) throw new ConfigError(`${name} must be 1-100 letters, digits, ".", "_" or "-", got "${t}"`);
+      return t;
+    },
+  }),
+  setting({
+    key: 'shutdownGrace',
+    env: 'COMFYREG_SHUTDOWN_GRACE',
+    flag: '--shutdown-grace',
+    commands: ['serve', 'worker'],
+    help: 'seconds a stopping process (SIGTERM, SIGINT) gives in-flight requests and the current job',
+    shown: '`10`',
+    fallback: () => 10,
+    parse: integer(0, 3600),
   }),
   setting({
     key: 'registryUrl',

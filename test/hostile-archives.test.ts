@@ -45,9 +45,17 @@ forEachBackend('hostile archives', (backend) => {
       assert.match(install.body.message, reason);
     }
     assert.equal((await json(t, 'GET', '/nodes/host-pack')).body.latest_version.version, '1.2.0', 'the listing still shows the latest');
-    assert.equal((await json(t, 'GET', '/nodes/host-pack/install')).body.version, '1.0.0', 'install picks the newest version it may hand out');
+    assert.equal(
+      (await json(t, 'GET', '/nodes/host-pack/install')).body.version,
+      '1.0.0',
+      'install picks the newest version it may hand out',
+    );
 
-    const row = await t.database.db.selectFrom('node_versions').select('archive_key').where('version', '=', '1.1.0').executeTakeFirstOrThrow();
+    const row = await t.database.db
+      .selectFrom('node_versions')
+      .select('archive_key')
+      .where('version', '=', '1.1.0')
+      .executeTakeFirstOrThrow();
     const download = await fetch(`${t.url}/archives/${row.archive_key}`);
     assert.equal(download.status, 403);
     assert.equal((await download.json()).error, 'VERSION_REFUSED');
@@ -66,7 +74,11 @@ forEachBackend('hostile archives', (backend) => {
     assert.equal(await t.reg.store.get(row.archive_key!), null, 'the archive left the store');
     assert.equal((await json(t, 'GET', '/nodes/host-pack/versions/1.1.0')).status, 404);
     const left = await json(t, 'GET', '/admin/refused-versions', undefined, t.adminToken);
-    assert.deepEqual(left.body.map((v: { version: string }) => v.version), ['1.2.0'], 'a removed version leaves the list (its row stays, Deleted)');
+    assert.deepEqual(
+      left.body.map((v: { version: string }) => v.version),
+      ['1.2.0'],
+      'a removed version leaves the list (its row stays, Deleted)',
+    );
     assert.equal((await json(t, 'DELETE', '/admin/nodes/host-pack/versions/1.1.0', undefined, w.userToken)).status, 403);
   });
 });

@@ -217,6 +217,12 @@ export const ERRORS = {
     message: (detail: string) => detail,
     meaning: 'The body has a content type the route does not take.',
   },
+  RATE_LIMITED: {
+    status: 429,
+    message: (after: string) => `too many requests; retry in ${after}`,
+    meaning:
+      'The client address or token made more requests than the configured limit allows in the window; Retry-After says when to try again.',
+  },
   // 5xx: ours
   INTERNAL: {
     status: 500,

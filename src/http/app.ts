@@ -7,6 +7,7 @@ import { Ajv } from 'ajv';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Registry } from '../registry/registry.js';
 import { installAuth } from './auth.js';
+import { installRateLimits, type RateLimits } from './rate-limits.js';
 import { installErrorHandling, sendError } from './errors.js';
 import { installNulGuard } from './nul-guard.js';
 import { SHARED_SCHEMAS } from './schemas.js';
@@ -14,7 +15,7 @@ import { userRoutes } from './routes/users.js';
 import { publisherRoutes } from './routes/publishers.js';
 import { nodeRoutes } from './routes/nodes.js';
 import { publishRoutes } from './routes/publish.js';
-import { archiveRoutes } from './routes/archives.js';
+import { UPLOAD_PREFIX, archiveRoutes } from './routes/archives.js';
 import { comfyNodeRoutes } from './routes/comfy-nodes.js';
 import { comfyNodeReadRoutes } from './routes/comfy-node-reads.js';
 import { installCaching } from './caching.js';
@@ -28,6 +29,10 @@ export interface AppOptions {
   /** Entries of the anonymous-GET answer cache; 0 turns it off (default 20,000). */
   readCache?: number;
   logger?: FastifyServerOptions['logger'];
+  /** Per-address and per-token limits (none when absent or zero). */
+  rateLimits?: RateLimits;
+  /** Take the client address from X-Forwarded-For. */
+  trustProxy?: boolean;
   /**
    * A server already listening (see `bindServer`): the app answers its requests, and closing the
    * app does not close it. Without one the app makes its own, for `inject` or `app.listen`.
@@ -58,12 +63,20 @@ export async function buildApp(reg: Registry, opts: AppOptions): Promise<App> {
       const onRequest: http.RequestListener = (req, res) => {
         if (!cacheContext || !serveFromCache(cacheContext, req, res)) handler(req, res);
       };
-      if (!opts.server) return http.createServer(onRequest);
-      opts.server.on('request', onRequest);
-      return opts.server;
+      // A client that asks before sending a body too large for the route is refused before it sends any.
+      const onContinue: http.RequestListener = (req, res) => {
+        if (refuseTooLarge(req, res, opts)) return;
+        res.writeContinue();
+        onRequest(req, res);
+      };
+      const server = opts.server ?? http.createServer();
+      server.on('request', onRequest);
+      server.on('checkContinue', onContinue);
+      return server;
     },
     logger: opts.logger ?? false,
     bodyLimit: opts.maxBody,
+    trustProxy: opts.trustProxy ?? false,
     routerOptions: { maxParamLength: 4096, ignoreTrailingSlash: true },
     // Errors raised before routing (a malformed percent-encoding) answer in the contract's shape too.
     frameworkErrors: (err, _req, reply) =>
@@ -87,6 +100,7 @@ export async function buildApp(reg: Registry, opts: AppOptions): Promise<App> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   installAuth(app, reg);
+  if (opts.rateLimits) await installRateLimits(app, opts.rateLimits);
   installCaching(app);
   app.decorate('readCache', cache);
   if (cacheContext) installResponseCache(app, cacheContext);
@@ -121,4 +135,17 @@ export async function bindServer(port: number, host: string): Promise<{ server: 
   });
   const address = server.address();
   return { server, port: typeof address === 'object' && address ? address.port : port };
+}
+
+/** Answers 413 and closes the connection when a declared Content-Length is over the route's limit. */
+function refuseTooLarge(req: http.IncomingMessage, res: http.ServerResponse, opts: AppOptions): boolean {
+  const limit = req.url?.startsWith(UPLOAD_PREFIX) ? opts.maxArchive : opts.maxBody;
+  const length = Number(req.headers['content-length']);
+  if (!(length > limit)) return false;
+  const code = req.url?.startsWith(UPLOAD_PREFIX) ? 'ARCHIVE_TOO_LARGE' : 'BODY_TOO_LARGE';
+  const body = JSON.stringify({ error: code, message: `the body declares ${length} bytes, over the limit of ${limit}` });
+  res
+    .writeHead(413, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' })
+    .end(body);
+  return true;
 }

@@ -17,6 +17,8 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
 
 /** Answers with the catalogue's status for `code` and an ErrorResponse body. */
 export function sendError(reply: FastifyReply, code: ErrorCode, message: string, status = ERRORS[code].status) {
+  // The rest of a body too large is never read: closing the connection tells the client to stop sending.
+  if (status === 413) reply.header('connection', 'close');
   return reply.code(status).type('application/json; charset=utf-8').send({ error: code, message });
 }
 

@@ -66,4 +66,9 @@ export class HttpJobSource implements JobSource {
     // 404: the lease ran out and another worker holds the job now; nothing is lost.
     await this.expect(res, [204, 404], 'fail');
   }
+
+  async release(job: Job): Promise<void> {
+    const res = await this.call('POST', `/extraction-jobs/${job.node_version_id}/release`, { worker: this.worker });
+    await this.expect(res, [204], 'release');
+  }
 }

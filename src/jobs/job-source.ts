@@ -19,6 +19,8 @@ export interface JobSource {
   complete(job: Job): Promise<void>;
   /** Gives a job back after a failure to fetch or report; the registry counts attempts. */
   fail(job: Job, reason: string): Promise<void>;
+  /** Gives a job back unfinished because the worker stops; not counted as an attempt. */
+  release(job: Job): Promise<void>;
 }
 
 /** The registry refuses this worker's credentials: retrying cannot help, so the worker stops. */

@@ -1,7 +1,7 @@
 import type { ExtractionResult } from '../contract/index.js';
 import { RegistryError } from '../contract/index.js';
 import { createComfyNodes } from '../registry/comfy-node-ingest.js';
-import { completeJob, failJob, leaseJob } from '../registry/extraction-queue.js';
+import { completeJob, failJob, leaseJob, releaseJob } from '../registry/extraction-queue.js';
 import { openArchive } from '../registry/archives.js';
 import type { Registry } from '../registry/registry.js';
 import type { Job, JobSource, ReportOutcome } from './job-source.js';
@@ -57,5 +57,9 @@ export class LocalJobSource implements JobSource {
 
   fail(job: Job, reason: string): Promise<void> {
     return failJob(this.reg, job.node_version_id, this.worker, reason);
+  }
+
+  release(job: Job): Promise<void> {
+    return releaseJob(this.reg, job.node_version_id, this.worker);
   }
 }

@@ -28,7 +28,7 @@ export async function runWorkerCommand(
   const token = config.serviceTokens[0];
   if (!config.registryUrl) throw new ConfigError('the worker needs --registry URL (or COMFYREG_REGISTRY_URL)');
   if (!token) throw new ConfigError('the worker needs a service token: set COMFYREG_SERVICE_TOKEN');
-  const id = workerId();
+  const id = workerId(config.instanceId);
   const log = jsonLog(id, config.logLevel, io);
   const worker = new Worker({ source: new HttpJobSource(config.registryUrl, token, id, config.leaseSeconds), pollMs: config.pollMs, log });
   if (extra.once) {
@@ -48,7 +48,7 @@ export async function runWorkerCommand(
     process.once('SIGTERM', resolve);
   });
   await Promise.race([stopped, signal]);
-  await worker.stop();
+  await worker.stop(config.shutdownGrace * 1000);
   if (worker.refused) {
     io.err.write(`comfyreg worker: ${worker.refused.message}\n`);
     return 1;

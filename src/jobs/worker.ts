@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { WorkerRefused, type JobSource } from './job-source.js';
+import { WorkerRefused, type Job, type JobSource } from './job-source.js';
 import { runJob, type Extractor } from './protocol.js';
 import { ThreadExtractor } from './thread-extractor.js';
 
@@ -18,7 +18,11 @@ export interface WorkerOptions {
   log?: WorkerLog;
 }
 
-export const workerId = () => `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+/**
+ * A worker's lease owner: `{instance}/{pid}/{random}`. The instance (a setting; the host name by
+ * default) lets a restarted instance find the leases its earlier run left behind.
+ */
+export const workerId = (instance = hostname()) => `${instance}/${process.pid}/${randomBytes(3).toString('hex')}`;
 
 const quiet: WorkerLog = { info() {}, warn() {}, error() {} };
 
@@ -32,6 +36,8 @@ export class Worker {
   private readonly extractor: Extractor;
   /** Set when the registry refused the worker's credentials; the loop has stopped. */
   refused: WorkerRefused | null = null;
+  /** The job being worked on, to give back if the worker stops before it is done. */
+  private current: Job | null = null;
 
   constructor(private readonly opts: WorkerOptions) {
     this.pollMs = opts.pollMs ?? 1000;
@@ -43,7 +49,13 @@ export class Worker {
   async runOnce(): Promise<boolean> {
     const job = await this.opts.source.lease();
     if (!job) return false;
-    const outcome = await runJob(this.opts.source, this.extractor, job);
+    this.current = job;
+    let outcome;
+    try {
+      outcome = await runJob(this.opts.source, this.extractor, job);
+    } finally {
+      this.current = null;
+    }
     const where = { node: job.node_id, version: job.version, attempt: job.attempts };
     if (outcome.kind === 'retry') this.log.warn({ ...where, reason: outcome.reason }, 'extraction attempt failed');
     else if (outcome.kind === 'already-done') this.log.info(where, 'already extracted');
@@ -98,10 +110,30 @@ export class Worker {
     this.wake?.();
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops taking jobs and lets the current one finish for up to `graceMs`; a job still running then
+   * is given back to the queue (not counted as an attempt) and its extraction abandoned.
+   */
+  async stop(graceMs = Infinity): Promise<void> {
     this.stopped = true;
     this.nudge();
-    await this.loop;
+    let timer: NodeJS.Timeout | undefined;
+    const finished = await Promise.race([
+      (this.loop ?? Promise.resolve()).then(() => true),
+      new Promise<boolean>((resolve) => {
+        if (Number.isFinite(graceMs)) timer = setTimeout(() => resolve(false), graceMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    const job = this.current;
+    if (!finished && job) {
+      await this.opts.source
+        .release(job)
+        .then(() => this.log.info({ node: job.node_id, version: job.version }, 'gave the job back unfinished'))
+        .catch((err: unknown) =>
+          this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not give the job back; its lease will expire'),
+        );
+    }
     await this.extractor.close();
   }
 }

@@ -17,7 +17,8 @@ export async function openArchive(reg: Registry, key: string, opts: { admin?: bo
     .select(['node_id', 'version', 'comfy_node_extract_status', 'comfy_node_extract_reason'])
     .where('archive_key', '=', key)
     .executeTakeFirst();
-  if (version && isRefused(version) && !opts.admin) throw fail('VERSION_REFUSED', version.version, version.node_id, version.comfy_node_extract_reason);
+  if (version && isRefused(version) && !opts.admin)
+    throw fail('VERSION_REFUSED', version.version, version.node_id, version.comfy_node_extract_reason);
   let found;
   try {
     found = await reg.store.get(key);

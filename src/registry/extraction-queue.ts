@@ -59,55 +59,118 @@ async function giveUp(reg: Registry, job: ExtractionJobRow, reason: string): Pro
   changed(reg, list);
 }
 
-/**
- * Claims the oldest job that is queued or whose lease ran out. The claim is a conditional update,
- * so two workers (or two instances) never hold the same job.
- */
-export async function leaseJob(reg: Registry, worker: string, leaseSeconds: number): Promise<LeasedJob | null> {
-  for (let round = 0; round < 5; round++) {
+type Claim =
+  | { kind: 'none' }
+  | { kind: 'again' }
+  | { kind: 'exhausted'; job: ExtractionJobRow }
+  | { kind: 'claimed'; job: ExtractionJobRow; until: string };
+
+/** One attempt at claiming the oldest available job, in one transaction. */
+async function claimOne(reg: Registry, worker: string, leaseSeconds: number): Promise<Claim> {
+  return reg.db.transaction().execute(async (trx): Promise<Claim> => {
     const t = timestamp(reg);
-    const candidates = await reg.db
+    let next = trx
       .selectFrom('extraction_jobs')
       .selectAll()
       .where((eb) => eb.or([eb('state', '=', 'queued'), eb.and([eb('state', '=', 'running'), eb('lease_until', '<', t)])]))
       .orderBy('created_at')
-      .limit(10)
-      .execute();
-    if (candidates.length === 0) return null;
-    for (const job of candidates) {
-      if (job.attempts >= MAX_ATTEMPTS) {
-        await giveUp(reg, job, job.last_error || `extraction did not finish after ${MAX_ATTEMPTS} attempts (worker lease expired)`);
-        continue;
-      }
-      const until = timestamp(reg, leaseSeconds * 1000);
-      const res = await reg.db
-        .updateTable('extraction_jobs')
-        .set({ state: 'running', lease_owner: worker, lease_until: until, attempts: job.attempts + 1, updated_at: t })
-        .where('node_version_id', '=', job.node_version_id)
-        .where('state', '=', job.state)
-        .where('attempts', '=', job.attempts)
-        .executeTakeFirst();
-      if (Number(res.numUpdatedRows) !== 1) continue;
-      const version = await reg.db
-        .selectFrom('node_versions')
-        .select(['node_id', 'version', 'archive_key'])
-        .where('id', '=', job.node_version_id)
-        .executeTakeFirst();
-      if (!version?.archive_key) {
-        await finishExtraction(reg.db, job.node_version_id);
-        continue;
-      }
-      return {
-        node_version_id: job.node_version_id,
-        node_id: version.node_id,
-        version: version.version,
-        archive_key: version.archive_key,
-        attempts: job.attempts + 1,
-        lease_until: until,
-      };
+      .orderBy('node_version_id')
+      .limit(1);
+    // PostgreSQL: workers on many instances each take a different row instead of queueing on one.
+    if (reg.dialect === 'postgres') next = next.forUpdate().skipLocked();
+    const job = await next.executeTakeFirst();
+    if (!job) return { kind: 'none' };
+    if (job.attempts >= MAX_ATTEMPTS) return { kind: 'exhausted', job };
+    const until = timestamp(reg, leaseSeconds * 1000);
+    const res = await trx
+      .updateTable('extraction_jobs')
+      .set({ state: 'running', lease_owner: worker, lease_until: until, attempts: job.attempts + 1, updated_at: t })
+      .where('node_version_id', '=', job.node_version_id)
+      .where('state', '=', job.state)
+      .where('attempts', '=', job.attempts)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1 ? { kind: 'claimed', job, until } : { kind: 'again' };
+  });
+}
+
+/**
+ * Claims the oldest job that is queued or whose lease ran out: with `FOR UPDATE SKIP LOCKED` on
+ * PostgreSQL, and a conditional update everywhere, so two workers (or two instances) never hold
+ * the same job.
+ */
+export async function leaseJob(reg: Registry, worker: string, leaseSeconds: number): Promise<LeasedJob | null> {
+  for (let round = 0; round < 20; round++) {
+    const claim = await claimOne(reg, worker, leaseSeconds);
+    if (claim.kind === 'none') return null;
+    if (claim.kind === 'again') continue;
+    if (claim.kind === 'exhausted') {
+      const { job } = claim;
+      await giveUp(reg, job, job.last_error || `extraction did not finish after ${MAX_ATTEMPTS} attempts (worker lease expired)`);
+      continue;
     }
+    const { job, until } = claim;
+    const version = await reg.db
+      .selectFrom('node_versions')
+      .select(['node_id', 'version', 'archive_key'])
+      .where('id', '=', job.node_version_id)
+      .executeTakeFirst();
+    if (!version?.archive_key) {
+      await finishExtraction(reg.db, job.node_version_id);
+      continue;
+    }
+    return {
+      node_version_id: job.node_version_id,
+      node_id: version.node_id,
+      version: version.version,
+      archive_key: version.archive_key,
+      attempts: job.attempts + 1,
+      lease_until: until,
+    };
   }
   return null;
+}
+
+/**
+ * A worker that stops before finishing gives its job back: queued again at once, and the lease
+ * it took does not count as an attempt.
+ */
+export async function releaseJob(reg: Registry, versionId: string, worker: string): Promise<void> {
+  await reg.db
+    .updateTable('extraction_jobs')
+    .set((eb) => ({ state: 'queued', lease_owner: null, lease_until: null, attempts: eb('attempts', '-', 1), updated_at: timestamp(reg) }))
+    .where('node_version_id', '=', versionId)
+    .where('state', '=', 'running')
+    .where('lease_owner', '=', worker)
+    .where('attempts', '>', 0)
+    .execute();
+}
+
+/**
+ * At start, leases held by an earlier run of this instance (`{instance}/{pid}/…` whose process is
+ * gone) are orphaned: queue them again now instead of waiting out their lease. The lease they took
+ * stays counted. Returns how many were reclaimed.
+ */
+export async function reclaimOrphanedLeases(reg: Registry, instance: string, isAlive: (pid: number) => boolean): Promise<number> {
+  // Running jobs are few (one per worker): filter by owner here rather than with a LIKE pattern.
+  const prefix = `${instance}/`;
+  const running = (
+    await reg.db.selectFrom('extraction_jobs').select(['node_version_id', 'lease_owner']).where('state', '=', 'running').execute()
+  ).filter((j) => j.lease_owner?.startsWith(prefix));
+  let reclaimed = 0;
+  for (const job of running) {
+    const pid = Number(job.lease_owner!.slice(instance.length + 1).split('/')[0]);
+    if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) continue;
+    const res = await reg.db
+      .updateTable('extraction_jobs')
+      .set({ state: 'queued', lease_owner: null, lease_until: null, updated_at: timestamp(reg) })
+      .where('node_version_id', '=', job.node_version_id)
+      .where('state', '=', 'running')
+      .where('lease_owner', '=', job.lease_owner)
+      .executeTakeFirst();
+    reclaimed += Number(res.numUpdatedRows);
+  }
+  if (reclaimed > 0) reg.events.emit('jobQueued');
+  return reclaimed;
 }
 
 /** A worker could not finish: retry later, or give up after MAX_ATTEMPTS with the reason on the version. */

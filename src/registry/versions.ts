@@ -86,7 +86,8 @@ export async function setVersionStatus(
 }
 
 /** A version whose archive the extractor refused (hostile or unreadable): never installed nor downloaded. */
-export const isRefused = (v: Pick<NodeVersionRow, 'comfy_node_extract_status'>): boolean => v.comfy_node_extract_status === REFUSED_EXTRACT_STATUS;
+export const isRefused = (v: Pick<NodeVersionRow, 'comfy_node_extract_status'>): boolean =>
+  v.comfy_node_extract_status === REFUSED_EXTRACT_STATUS;
 
 /** The highest live version that is not refused, when the latest one is. */
 async function latestInstallable(reg: Registry, nodeId: string): Promise<NodeVersionRow | undefined> {

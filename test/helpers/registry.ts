@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import type http from 'node:http';
 import { openDatabase, type DatabaseHandle } from '../../src/db/database.js';
 import { bindServer, buildApp, type App } from '../../src/http/app.js';
+import type { RateLimits } from '../../src/http/rate-limits.js';
 import { createRegistry, type Clock, type Registry } from '../../src/registry/registry.js';
 import { LocalArchiveStore } from '../../src/storage/local-archive-store.js';
 import type { ArchiveStore } from '../../src/storage/archive-store.js';
@@ -58,6 +59,7 @@ export interface TestOptions {
   clock?: Clock;
   readCache?: number;
   store?: ArchiveStore;
+  rateLimits?: RateLimits;
   /** Receives the server's log lines (JSON, level info and up). */
   log?: (line: string) => void;
 }
@@ -96,6 +98,7 @@ export async function startRegistry(backend: Backend, opts: TestOptions = {}): P
       maxBody: opts.maxBody ?? 16 * 1024 * 1024,
       maxArchive: opts.maxArchive ?? 100 * 1024 * 1024,
       readCache: opts.readCache,
+      rateLimits: opts.rateLimits,
     });
     await app.ready();
     return {

@@ -27,7 +27,14 @@ import {
   nodeDetails,
   updateNode,
 } from '../../src/registry/nodes.js';
-import { deleteVersion, installVersion, listRefusedVersions, removeVersion, setVersionStatus, updateVersion } from '../../src/registry/versions.js';
+import {
+  deleteVersion,
+  installVersion,
+  listRefusedVersions,
+  removeVersion,
+  setVersionStatus,
+  updateVersion,
+} from '../../src/registry/versions.js';
 import { createComfyNodes } from '../../src/registry/comfy-node-ingest.js';
 import { publishVersion, signUploadUrl, storeUpload } from '../../src/registry/publish.js';
 import { openArchive } from '../../src/registry/archives.js';
@@ -227,7 +234,10 @@ forEachBackend('registry: users, publishers, packs and versions', (backend) => {
     assert.equal((await installVersion(reg, ANONYMOUS, 'refu-pack')).version, '1.0.0');
     await rejectsWith(openArchive(reg, bad.archive_key!), 'VERSION_REFUSED');
     (await openArchive(reg, bad.archive_key!, { admin: true })).stream.destroy();
-    assert.deepEqual((await listRefusedVersions(reg, page())).rows.map((v) => v.version), ['2.0.0']);
+    assert.deepEqual(
+      (await listRefusedVersions(reg, page())).rows.map((v) => v.version),
+      ['2.0.0'],
+    );
     await removeVersion(reg, 'refu-pack', '2.0.0');
     assert.equal((await listRefusedVersions(reg, page())).total, 0);
     assert.equal(await reg.store.get(bad.archive_key!), null);

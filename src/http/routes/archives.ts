@@ -9,6 +9,7 @@ import type { App } from '../app.js';
 import { errorResponses } from '../schemas.js';
 
 const ARCHIVE_TYPES = ['application/zip', 'application/x-zip-compressed', 'application/octet-stream'];
+export const UPLOAD_PREFIX = '/archives/upload/';
 
 /** Upload to the signed URL and download of stored archives; bodies stream, never buffered whole. */
 export async function archiveRoutes(app: App, reg: Registry, maxArchive: number) {
@@ -18,6 +19,10 @@ export async function archiveRoutes(app: App, reg: Registry, maxArchive: number)
     '/archives/upload/:versionId',
     {
       bodyLimit: maxArchive,
+      // Refused on its declared length before a byte of the body is read (the 413 closes the connection).
+      onRequest: async (req) => {
+        if (Number(req.headers['content-length']) > maxArchive) throw fail('ARCHIVE_TOO_LARGE', maxArchive);
+      },
       schema: {
         summary: 'Upload a version archive to its signed URL (single use, expires in 15 minutes)',
         tags: ['Publish'],

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { ExtractionJob, JobCompletion, JobFailure, LeaseRequest, LeasedJob } from '../../contract/index.js';
 import type { Registry } from '../../registry/registry.js';
-import { backfill, completeJob, failJob, leaseJob, listJobs } from '../../registry/extraction-queue.js';
+import { backfill, completeJob, failJob, leaseJob, listJobs, releaseJob } from '../../registry/extraction-queue.js';
 import { pageWindow } from '../../registry/paging.js';
 import type { App } from '../app.js';
 import { toExtractionJob } from '../mappers.js';
@@ -64,6 +64,25 @@ export async function extractionJobRoutes(app: App, reg: Registry) {
     },
     async (req, reply) => {
       await failJob(reg, req.params.versionId, req.body.worker, req.body.reason);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/extraction-jobs/:versionId/release',
+    {
+      config: { roles: ['service'] },
+      schema: {
+        summary: 'Give a leased job back unfinished (a worker that stops); it is queued again and the lease does not count as an attempt',
+        tags,
+        security: bearerAuth,
+        params: JobParams,
+        body: JobCompletion,
+        response: { 204: Type.Null(), ...errorResponses(400, 401, 403) },
+      },
+    },
+    async (req, reply) => {
+      await releaseJob(reg, req.params.versionId, req.body.worker);
       return reply.code(204).send(null);
     },
   );
