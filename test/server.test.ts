@@ -213,6 +213,17 @@ forEachBackend('served contract', (backend) => {
       const ui = await t.app.inject({ method: 'GET', url: '/docs/' });
       assert.equal(ui.statusCode, 200);
       assert.match(ui.body, /swagger/i);
+      // An HTML page: a policy that keeps it to this origin, no framing, no sniffing, no referrer abroad.
+      const csp = String(ui.headers['content-security-policy']);
+      assert.match(csp, /default-src 'self'/);
+      assert.match(csp, /frame-ancestors 'none'/);
+      assert.doesNotMatch(csp, /https:|unsafe-inline|unsafe-eval|upgrade-insecure-requests|swagger\.io/);
+      assert.equal(ui.headers['x-frame-options'], 'DENY');
+      assert.equal(ui.headers['x-content-type-options'], 'nosniff');
+      assert.equal(ui.headers['referrer-policy'], 'same-origin');
+      const asset = await t.app.inject({ method: 'GET', url: '/docs/static/swagger-initializer.js' });
+      assert.equal(asset.statusCode, 200);
+      assert.doesNotMatch(asset.body, /validator\.swagger\.io/);
       const cors = await t.app.inject({ method: 'GET', url: '/nodes', headers: { origin: 'https://app.example' } });
       assert.equal(cors.headers['access-control-allow-origin'], '*');
     } finally {

@@ -7,6 +7,7 @@ import { Ajv } from 'ajv';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Registry } from '../registry/registry.js';
 import { installAuth } from './auth.js';
+import { installSecurityHeaders, tightenSwaggerCsp } from './security-headers.js';
 import { installRateLimits, type RateLimits } from './rate-limits.js';
 import { installErrorHandling, sendError } from './errors.js';
 import { installNulGuard } from './nul-guard.js';
@@ -98,7 +99,14 @@ export async function buildApp(reg: Registry, opts: AppOptions): Promise<App> {
     },
     refResolver: { buildLocalReference: (json, _base, _frag, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: true,
+    transformStaticCSP: tightenSwaggerCsp,
+    // The validator badge would call validator.swagger.io: nothing leaves the registry's origin.
+    uiConfig: { validatorUrl: null },
+  });
+  installSecurityHeaders(app);
   installAuth(app, reg);
   if (opts.rateLimits) await installRateLimits(app, opts.rateLimits);
   installCaching(app);
