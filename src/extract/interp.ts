@@ -1,11 +1,12 @@
 import type { Node } from 'web-tree-sitter';
 import { EVAL_BUDGET } from './limits.js';
-import { decodeEscapes, parseInteger } from './literals.js';
+import { parseInteger } from './literals.js';
 import { NOPE, binaryOp, compareOp, sliceOf, subscript, unaryOp } from './operators.js';
+import { evalString } from './strings.js';
 import type { Diagnostic } from './types.js';
 import {
   type Args, type ClassObj, type ModuleObj, type PyDict, type Scope, type Unknown, type Value,
-  dict, dictSet, isObj, isUnknown, iterItems, keyOf, list, pyStr, truthy, tuple, unknown, pushAll
+  dict, dictSet, isObj, isUnknown, iterItems, keyOf, list, truthy, tuple, unknown, pushAll
 } from './values.js';
 
 export interface Frame {
@@ -27,7 +28,7 @@ export class BudgetExceeded extends Error {}
 
 /** A Python exception raised by the interpreted code (import failures, `raise`). */
 export class PyRaise extends Error {
-  constructor(public readonly excType: string, message: string) {
+  constructor(public readonly excType: string, message: string, public readonly file = '', public readonly line = 0) {
     super(message);
   }
 }
@@ -108,7 +109,7 @@ export abstract class Evaluator {
       case 'none': return null;
       case 'ellipsis': return this.unk('Ellipsis', frame, node);
       case 'identifier': return this.lookup(node.text, frame, node);
-      case 'string': return this.string(node, frame);
+      case 'string': return evalString(this, node, frame);
       case 'concatenated_string': {
         let out = '';
         for (const part of node.namedChildren) {
@@ -174,38 +175,6 @@ export abstract class Evaluator {
       default:
         return this.unk(`unsupported expression (${node.type})`, frame, node);
     }
-  }
-
-  private string(node: Node, frame: Frame): Value {
-    // Most literals are plain quoted text: read it without walking the children through WebAssembly.
-    const text = node.text;
-    const q = text.charCodeAt(0);
-    if ((q === 34 || q === 39) && !text.includes('\\')) {
-      const n = text.length >= 6 && text.startsWith(text[0]!.repeat(3)) ? 3 : 1;
-      return text.slice(n, text.length - n);
-    }
-    const start = node.child(0);
-    const prefix = (start?.type === 'string_start' ? start.text : '').replace(/["']+$/, '').toLowerCase();
-    if (prefix.includes('b')) return this.unk('bytes literal', frame, node);
-    if (prefix.includes('t')) return this.unk('template string', frame, node);
-    const raw = prefix.includes('r');
-    let out = '';
-    for (const part of node.namedChildren) {
-      if (part!.type === 'string_content') out += raw ? part!.text : decodeEscapes(part!.text);
-      else if (part!.type === 'interpolation') {
-        const expr = part!.childForFieldName('expression');
-        if (!expr) return this.unk('empty f-string field', frame, part!);
-        const v = this.ev(expr, frame);
-        if (isUnknown(v)) return v;
-        const conv = part!.childForFieldName('type_conversion')?.text;
-        const spec = part!.childForFieldName('format_specifier');
-        if (spec && spec.text.replace(/^:/, '') !== '') return this.unk('f-string format specifier', frame, part!);
-        const s = conv === '!r' ? (typeof v === 'string' ? `'${v}'` : pyStr(v)) : pyStr(v);
-        if (s === undefined) return this.unk('f-string field is not text', frame, part!);
-        out += s;
-      } else if (part!.type === 'escape_sequence') out += raw ? part!.text : decodeEscapes(part!.text);
-    }
-    return out;
   }
 
   private sequence(node: Node, frame: Frame): Value {
@@ -401,6 +370,7 @@ export function mergeInto(d: PyDict, v: Value): void {
   if (isObj(v) && v.t === 'dict') {
     for (const [k, e] of v.entries) d.entries.set(k, e);
     if (v.partial) d.partial ??= v.partial;
+    d.origin ??= v.origin;
   } else if (isUnknown(v)) d.partial ??= v;
   else d.partial ??= unknown('merged value is not a dict', '', 0);
 }

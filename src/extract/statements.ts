@@ -1,22 +1,20 @@
 import type { Node } from 'web-tree-sitter';
-import { bindParams } from './calls.js';
 import { EVAL_BUDGET } from './limits.js';
 import { BudgetExceeded, Evaluator, type Frame, PyRaise, mergeInto } from './interp.js';
 import { NOPE, binaryOp } from './operators.js';
 import {
-  type Args, type ClassObj, type FuncObj, type ModuleObj, type Scope, type Value,
-  dictSet, isObj, isUnknown, iterItems, truthy, pushAll
+  type Args, type ModuleObj, type Scope, type Value,
+  configProbe, dictSet, isObj, isUnknown, iterItems, truthy, pushAll
 } from './values.js';
 
-const enum Signal { Normal, Return, Break, Continue }
+export enum Signal { Normal, Return, Break, Continue }
 
 export function moduleFrame(module: ModuleObj): Frame {
   return { module, locals: null, parent: null, closure: null, classScope: null, globalNames: null, owner: null, self: undefined, ret: null };
 }
 
 /** Statement execution, functions and classes; expressions live in Evaluator. */
-export abstract class Interp extends Evaluator {
-  private callDepth = 0;
+export abstract class StatementInterp extends Evaluator {
 
   abstract importStatement(node: Node, frame: Frame): void;
 
@@ -47,7 +45,7 @@ export abstract class Interp extends Evaluator {
     return Signal.Normal;
   }
 
-  private scopeFor(name: string, frame: Frame): Scope {
+  protected scopeFor(name: string, frame: Frame): Scope {
     if (frame.locals && !(frame.globalNames && frame.globalNames.has(name))) return frame.locals;
     return frame.module.ns;
   }
@@ -74,7 +72,7 @@ export abstract class Interp extends Evaluator {
       case 'for_statement': return this.nestedExec(frame, node, () => this.forStatement(node, frame));
       case 'while_statement': return this.nestedExec(frame, node, () => this.whileStatement(node, frame));
       case 'try_statement': return this.nestedExec(frame, node, () => this.tryStatement(node, frame));
-      case 'with_statement': return this.nestedExec(frame, node, () => this.execBlock(node.childForFieldName('body'), frame));
+      case 'with_statement': return this.nestedExec(frame, node, () => this.withStatement(node, frame));
       case 'function_definition':
       case 'class_definition':
       case 'decorated_definition':
@@ -91,7 +89,7 @@ export abstract class Interp extends Evaluator {
       case 'raise_statement': {
         const exc = node.namedChild(0);
         const name = exc ? (exc.type === 'call' ? exc.childForFieldName('function')!.text : exc.text) : 'Exception';
-        throw new PyRaise(name.split('.').pop() ?? 'Exception', `raise at line ${node.startPosition.row + 1}`);
+        throw new PyRaise(name.split('.').pop() ?? 'Exception', `raise at line ${node.startPosition.row + 1}`, frame.module.file, node.startPosition.row + 1);
       }
       default:
         return Signal.Normal;
@@ -114,23 +112,79 @@ export abstract class Interp extends Evaluator {
       else branches.push([null, alt!.childForFieldName('body')]);
     }
     const undecided: (Node | null)[] = [];
+    let covered = false;
     for (const [cond, body] of branches) {
-      const t = cond ? truthy(this.ev(cond, frame)) : true;
+      const t = cond ? this.condition(cond, frame) : true;
       if (t === false) continue;
       if (t === true) {
         if (undecided.length === 0) return this.execBlock(body, frame);
         undecided.push(body);
+        covered = true;
         break;
       }
       undecided.push(body);
     }
     // An undecidable condition (platform checks, optional deps): follow every candidate branch,
-    // since registering more names is better than silently missing them.
+    // since registering more names is better than silently missing them. A branch that raises is
+    // one the pack may take at run time; the others still run.
+    let raised: PyRaise | null = null;
+    let ran = 0;
     for (const body of undecided) {
-      const sig = this.execBlock(body, frame);
+      let sig: Signal;
+      try {
+        sig = this.execBlock(body, frame);
+      } catch (e) {
+        if (!(e instanceof PyRaise)) throw e;
+        this.diag({ file: e.file || frame.module.file, line: e.line || node.startPosition.row + 1, message: `${e.excType} raised in a branch taken only at run time (condition not known statically); other branches followed` });
+        raised ??= e;
+        continue;
+      }
+      ran++;
       if (sig !== Signal.Normal) return sig;
     }
+    if (raised && ran === 0 && covered) throw raised;
     return Signal.Normal;
+  }
+
+  /** Truth of an if condition; a decision read from the pack's shipped configuration is reported. */
+  private condition(cond: Node, frame: Frame): boolean | undefined {
+    const outer = configProbe.reads;
+    configProbe.reads = [];
+    let t: boolean | undefined;
+    try {
+      t = truthy(this.ev(cond, frame));
+    } finally {
+      const reads = configProbe.reads;
+      configProbe.reads = outer;
+      if (outer) pushAll(outer, reads);
+      if (t !== undefined && reads.length > 0 && !outer) {
+        this.diag({
+          file: frame.module.file, line: cond.startPosition.row + 1, severity: 'info',
+          message: `condition decided by the configuration the pack ships (${[...new Set(reads)].join(', ')}); a user's own configuration may differ`,
+        });
+      }
+    }
+    return t;
+  }
+
+  private withStatement(node: Node, frame: Frame): Signal {
+    const clause = node.namedChildren.find((c) => c!.type === 'with_clause');
+    for (const item of clause?.namedChildren ?? []) {
+      const value = item!.namedChild(0);
+      if (!value) continue;
+      if (value.type === 'as_pattern') {
+        const v = this.ev(value.namedChild(0)!, frame);
+        const target = value.childForFieldName('alias') ?? value.namedChildren.find((c) => c!.type === 'as_pattern_target');
+        const t = target?.type === 'as_pattern_target' ? target.namedChild(0) : target;
+        if (t) this.assignTarget(t, this.enter(v), frame);
+      } else this.ev(value, frame);
+    }
+    return this.execBlock(node.childForFieldName('body'), frame);
+  }
+
+  /** What `with x as y` binds: the value itself for files and most objects. */
+  protected enter(v: Value): Value {
+    return v;
   }
 
   private forStatement(node: Node, frame: Frame): Signal {
@@ -275,110 +329,10 @@ export abstract class Interp extends Evaluator {
     else if (o.t === 'module') o.ns.set(name, value);
   }
 
-  private definition(node: Node, frame: Frame): void {
-    let def = node;
-    const decorators: Node[] = [];
-    if (node.type === 'decorated_definition') {
-      for (const c of node.namedChildren) if (c!.type === 'decorator') decorators.push(c!);
-      def = node.childForFieldName('definition')!;
-    }
-    const name = def.childForFieldName('name')!.text;
-    const closure = frame.locals ? snapshot(frame) : null;
-    if (def.type === 'function_definition') {
-      const decoNames = decorators.map((d) => d.text.replace(/^@\s*/, '').trim());
-      const kind = decoNames.includes('classmethod') ? 'classmethod' : decoNames.includes('staticmethod') ? 'staticmethod'
-        : decoNames.some((d) => d === 'property' || d.endsWith('.setter')) ? 'property' : 'function';
-      const fn: FuncObj = {
-        t: 'func', name, node: def, module: frame.module, closure, kind,
-        isAsync: def.child(0)?.type === 'async', owner: frame.classScope,
-      };
-      this.scopeFor(name, frame).set(name, fn);
-      return;
-    }
-    let cls: Value = this.makeClass(def, frame, closure);
-    for (const d of decorators.reverse()) {
-      const deco = this.ev(d.namedChild(0)!, frame);
-      // Registering decorators written in the pack (`@register("Name")`) run; others are transparent.
-      if (isObj(deco) && (deco.t === 'func' || deco.t === 'bound')) {
-        const r = this.callValue(deco, { pos: [cls], kw: new Map() }, d, frame);
-        if (isObj(r) && r.t === 'class') cls = r;
-      }
-    }
-    this.scopeFor(name, frame).set(name, cls);
-  }
-
-  makeClass(def: Node, frame: Frame, closure: Scope | null): ClassObj {
-    const basesNode = def.childForFieldName('superclasses');
-    const cls: ClassObj = {
-      t: 'class', name: def.childForFieldName('name')!.text, module: frame.module, line: def.startPosition.row + 1,
-      basesNode, bases: null, body: new Map(), cache: new Map(), closure, resolving: new Set(),
-    };
-    cls.bases = basesNode
-      ? (basesNode.namedChildren.filter((b) => b!.type !== 'keyword_argument' && b!.type !== 'comment') as Node[]).map((b) => this.ev(b, frame))
-      : [];
-    const bodyFrame: Frame = { ...frame, classScope: cls, ret: null };
-    this.collectClassBody(def.childForFieldName('body'), cls, bodyFrame);
-    return cls;
-  }
-
-  /** Records class attributes without evaluating them; values are computed on first access. */
-  private collectClassBody(block: Node | null, cls: ClassObj, frame: Frame): void {
-    if (!block) return;
-    for (const s of block.namedChildren) {
-      const stmt = s!;
-      if (stmt.type === 'expression_statement') {
-        let e = stmt.namedChild(0);
-        while (e && e.type === 'assignment' && e.childForFieldName('right')) {
-          const left = e.childForFieldName('left')!;
-          let right = e.childForFieldName('right')!;
-          while (right.type === 'assignment' && right.childForFieldName('right')) right = right.childForFieldName('right')!;
-          if (left.type === 'identifier') cls.body.set(left.text, right);
-          e = e.childForFieldName('right');
-        }
-      } else if (stmt.type === 'function_definition' || stmt.type === 'decorated_definition' || stmt.type === 'class_definition') {
-        const tmp: Frame = { ...frame, locals: new Map(), closure: cls.closure, parent: null };
-        this.definition(stmt, tmp);
-        for (const [k, v] of tmp.locals!) cls.body.set(k, { v });
-      } else if (stmt.type === 'if_statement') {
-        this.collectClassBody(stmt.childForFieldName('consequence'), cls, frame);
-      } else if (stmt.type === 'try_statement' || stmt.type === 'with_statement') {
-        this.collectClassBody(stmt.childForFieldName('body'), cls, frame);
-      }
-    }
-  }
-
-  /** Runs a pack-defined function; recursion and total work are bounded by the budget. */
-  callFunction(fn: FuncObj, args: Args, at: Node, self: Value | undefined): Value {
-    if (this.callDepth >= EVAL_BUDGET.callDepth) {
-      return this.unk(`call depth over ${EVAL_BUDGET.callDepth}`, { module: fn.module } as Frame, at);
-    }
-    const locals: Scope = new Map();
-    const frame: Frame = {
-      module: fn.module, locals, parent: null, closure: fn.closure, classScope: null, globalNames: null,
-      owner: fn.owner, self: self ?? args.pos[0], ret: null,
-    };
-    const pos = self !== undefined ? [self, ...args.pos] : args.pos;
-    bindParams(this, fn, pos, args.kw, frame);
-    this.callDepth++;
-    try {
-      const body = fn.node.childForFieldName('body')!;
-      if (fn.node.type === 'lambda') return this.ev(body, frame);
-      return this.execBlock(body, frame) === Signal.Return ? frame.ret : null;
-    } finally {
-      this.callDepth--;
-    }
-  }
+  abstract definition(node: Node, frame: Frame): void;
 
   /** Calls any callable value; implemented with the builtins. */
   abstract callValue(fn: Value, args: Args, at: Node, frame: Frame): Value;
-}
-
-function snapshot(frame: Frame): Scope {
-  const s: Scope = new Map(frame.closure ?? []);
-  for (let f: Frame | null = frame; f; f = f.parent) {
-    if (f.locals) for (const [k, v] of f.locals) if (!s.has(k) || f === frame) s.set(k, v);
-  }
-  return s;
 }
 
 function catches(handler: Node, excType: string): boolean {
