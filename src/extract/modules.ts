@@ -227,7 +227,10 @@ export class PackInterp extends Interp implements Host {
         const dotted = (aliased ? n!.childForFieldName('name')! : n!).text.replace(/\s+/g, '');
         const key = this.absoluteKey(dotted);
         if (key === null) {
-          bind(aliased ? n!.childForFieldName('alias')!.text : dotted.split('.')[0]!, this.external(aliased ? dotted : dotted.split('.')[0]!));
+          const top = dotted.split('.')[0]!;
+          // `import pkg.missing` still binds the package when `pkg` itself is in the pack.
+          const topKey = aliased ? null : this.absoluteKey(top);
+          bind(aliased ? n!.childForFieldName('alias')!.text : top, topKey !== null ? this.loadChain(topKey) ?? this.external(top) : this.external(aliased ? dotted : top));
           continue;
         }
         const m = this.loadChain(key);
