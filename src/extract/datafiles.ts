@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import { PyRaise } from './interp.js';
 import { PACK_ROOT } from './stdlib.js';
 import {
-  type Args, type PyDict, type PyObj, type Value, dict, dictSet, isObj, isUnknown, keyOf, list, obj, plain, unknown,
+  type Args, type PyDict, type PyObj, type Value, dict, dictSet, isObj, isUnknown, keyOf, list, obj, plain, pyRepr, unknown,
 } from './values.js';
 
 /**
@@ -141,10 +141,10 @@ function pathText(v: Value): string | undefined {
 /** JSON data as Python values; every dict remembers the file it came from (see configProbe). */
 export function fromJson(j: unknown, origin: string): Value {
   if (j === null || typeof j === 'boolean' || typeof j === 'number' || typeof j === 'string') return j;
-  if (Array.isArray(j)) return list(j.map((x) => fromJson(x, origin)));
+  if (Array.isArray(j)) return list(j.map((x, i) => fromJson(x, `${origin}[${i}]`)));
   const d: PyDict = dict();
   d.origin = origin;
-  for (const [k, v] of Object.entries(j as Record<string, unknown>)) dictSet(d, k, fromJson(v, origin));
+  for (const [k, v] of Object.entries(j as Record<string, unknown>)) dictSet(d, k, fromJson(v, `${origin}[${pyRepr(k)}]`));
   return d;
 }
 
@@ -233,6 +233,7 @@ export function parseYaml(text: string, origin: string): Value | undefined {
       else if (i < lines.length && indentOf(lines[i]!) === indent && lines[i]!.trimStart().startsWith('-')) v = block(indent);
       else v = null;
       if (v === undefined) return undefined;
+      if (isObj(v) && v.t === 'dict') v.origin = `${d.origin}[${pyRepr(key)}]`;
       d.entries.set(keyOf(key), [key, v]);
     }
     return d;

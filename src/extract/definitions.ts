@@ -3,7 +3,7 @@ import { bindParams } from './calls.js';
 import { EVAL_BUDGET } from './limits.js';
 import type { Frame } from './interp.js';
 import { Signal, StatementInterp } from './statements.js';
-import { type Args, type ClassObj, type FuncObj, type Scope, type Value, isObj } from './values.js';
+import { type Args, type ClassObj, type FuncObj, type Scope, type Value, isObj, list } from './values.js';
 
 /** Functions and classes: definitions, lazily evaluated class bodies, and calls of pack functions. */
 export abstract class Interp extends StatementInterp {
@@ -103,11 +103,33 @@ export abstract class Interp extends StatementInterp {
     try {
       const body = fn.node.childForFieldName('body')!;
       if (fn.node.type === 'lambda') return this.ev(body, frame);
-      return this.execBlock(body, frame) === Signal.Return ? frame.ret : null;
+      // A generator runs to completion on the call; its values come back as a list to iterate.
+      if (isGenerator(fn)) frame.yields = [];
+      const sig = this.execBlock(body, frame);
+      if (frame.yields) return list(frame.yields);
+      return sig === Signal.Return ? frame.ret : null;
     } finally {
       this.callDepth--;
     }
   }
+}
+
+const generators = new WeakMap<FuncObj, boolean>();
+
+function isGenerator(fn: FuncObj): boolean {
+  let gen = generators.get(fn);
+  if (gen !== undefined) return gen;
+  gen = false;
+  for (const y of fn.node.childForFieldName('body')?.descendantsOfType('yield') ?? []) {
+    let p = y!.parent;
+    while (p && p.type !== 'function_definition' && p.type !== 'lambda' && p.type !== 'class_definition') p = p.parent;
+    if (p && p.id === fn.node.id) {
+      gen = true;
+      break;
+    }
+  }
+  generators.set(fn, gen);
+  return gen;
 }
 
 /** The string literal a class or function body starts with. */

@@ -7,7 +7,7 @@ import { getParser } from './python.js';
 import type { ComfyNodeBody, CreateComfyNodesBody, Diagnostic, ExtractLimits, ExtractResult, PackInput } from './types.js';
 import { callClassMethod, defaultBody, nodeFromClass } from './v1.js';
 import { schemaToBody } from './v3.js';
-import { type Value, isObj, isUnknown, iterItems } from './values.js';
+import { type Value, asText, isObj, isUnknown, iterItems } from './values.js';
 
 export type { ComfyNodeBody, CreateComfyNodesBody, Diagnostic, ExtractLimits, ExtractResult, PackInput } from './types.js';
 export { DEFAULT_LIMITS };
@@ -90,13 +90,16 @@ function collect(interp: PackInterp, nodes: Record<string, ComfyNodeBody>, diags
   if (!root) return;
   const mappings = root.ns.get('NODE_CLASS_MAPPINGS');
   const display = root.ns.get('NODE_DISPLAY_NAME_MAPPINGS');
-  const displayOf = (k: string): Value | undefined =>
-    isObj(display ?? null) && (display as { t: string }).t === 'dict' ? (display as Extract<Value, { t: 'dict' }>).entries.get('s:' + k)?.[1] : undefined;
+  const displayOf = (k: string): Value | undefined => {
+    const v = isObj(display ?? null) && (display as { t: string }).t === 'dict' ? (display as Extract<Value, { t: 'dict' }>).entries.get('s:' + k)?.[1] : undefined;
+    return v === undefined ? undefined : asText(v) ?? v;
+  };
   const where = { file: root.file, line: 1 };
   if (mappings !== undefined) {
     if (isObj(mappings) && mappings.t === 'dict') {
-      for (const [k, cls] of mappings.entries.values()) {
-        if (typeof k !== 'string') continue;
+      for (const [key, cls] of mappings.entries.values()) {
+        const k = asText(key);
+        if (k === undefined) continue;
         guard(diags, root.file, `node ${k}`, () => { nodes[k] = nodeFromClass(interp, k, cls, displayOf(k), diags, where); });
         nodes[k] ??= { ...defaultBody(k), display_name: typeof displayOf(k) === 'string' ? (displayOf(k) as string) : k };
       }

@@ -22,6 +22,8 @@ export interface Frame {
   owner: ClassObj | null;
   self: Value | undefined;
   ret: Value;
+  /** Values a generator function has yielded so far (generators run to completion when called). */
+  yields?: Value[];
 }
 
 export class BudgetExceeded extends Error {}
@@ -163,6 +165,7 @@ export abstract class Evaluator {
         return this.nested(frame, node, () => this.ev((t ? a : b)!, frame));
       }
       case 'await': return this.ev(node.namedChild(0)!, frame);
+      case 'yield': return this.yieldExpr(node, frame);
       case 'named_expression': {
         const v = this.ev(node.childForFieldName('value')!, frame);
         (frame.locals ?? frame.module.ns).set(node.childForFieldName('name')!.text, v);
@@ -280,10 +283,26 @@ export abstract class Evaluator {
     }
     const key = subs.length === 1 ? this.ev(subs[0]!, frame) : tuple(subs.map((s) => this.ev(s, frame)));
     if (isUnknown(key)) return key;
+    if (isObj(container) && container.t === 'class' && container.enumMembers) {
+      return container.enumMembers.find((m) => m.attrs.get('name') === key) ?? this.unk(`no member ${String(key)} in ${container.name}`, frame, node);
+    }
     const r = subscript(container, key);
     if (r !== NOPE) return r;
     if (isObj(container) && (container.t === 'class' || container.t === 'builtin')) return container; // typing generics: list[str]
     return this.unk('subscript not known statically', frame, node);
+  }
+
+  private yieldExpr(node: Node, frame: Frame): Value {
+    const arg = node.namedChildren.find((c) => c!.type !== 'comment');
+    const v = arg ? this.ev(arg, frame) : null;
+    if (!frame.yields) return this.unk('yield outside a generator being run', frame, node);
+    if (node.children.some((c) => c!.type === 'from')) {
+      const items = iterItems(v, EVAL_BUDGET.collectionItems);
+      if (items) pushAll(frame.yields, items);
+      else frame.yields.push(isUnknown(v) ? v : this.unk('yield from a value not known statically', frame, node));
+    } else frame.yields.push(v);
+    if (frame.yields.length > EVAL_BUDGET.collectionItems) throw new BudgetExceeded('generator yielded too many values');
+    return null;
   }
 
   private binary(node: Node, frame: Frame): Value {
@@ -370,7 +389,8 @@ export function mergeInto(d: PyDict, v: Value): void {
   if (isObj(v) && v.t === 'dict') {
     for (const [k, e] of v.entries) d.entries.set(k, e);
     if (v.partial) d.partial ??= v.partial;
-    d.origin ??= v.origin;
+    if (v.origin && d.origin && v.origin !== d.origin) d.origin = `(${v.origin} over ${d.origin.replace(/^\((.*)\)$/, '$1')})`;
+    else d.origin ??= v.origin;
   } else if (isUnknown(v)) d.partial ??= v;
   else d.partial ??= unknown('merged value is not a dict', '', 0);
 }

@@ -70,7 +70,8 @@ export class PackInterp extends Interp implements Host {
         t: 'func', name: '<lambda>', node, module: frame.module, closure: frame.locals ? new Map([...(frame.closure ?? []), ...frame.locals]) : frame.closure,
         kind: 'function', isAsync: false, owner: null,
       }),
-      classAttrInScope: (cls, name) => ownAttr(this, cls, name),
+      // `CATEGORY = CATEGORY` in a class body reads the enclosing scope's name, as Python does.
+      classAttrInScope: (cls, name) => (cls.resolving.has(name) ? undefined : ownAttr(this, cls, name)),
     };
   }
 

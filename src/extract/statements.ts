@@ -9,6 +9,9 @@ import {
 
 export enum Signal { Normal, Return, Break, Continue }
 
+/** Module-level dicts with these names hold a pack's default configuration. */
+const CONFIG_NAME = /^[A-Za-z_]*?(^|_)(config|conf|settings|defaults?|options|prefs|preferences)$/i;
+
 export function moduleFrame(module: ModuleObj): Frame {
   return { module, locals: null, parent: null, closure: null, classScope: null, globalNames: null, owner: null, self: undefined, ret: null };
 }
@@ -158,9 +161,11 @@ export abstract class StatementInterp extends Evaluator {
       configProbe.reads = outer;
       if (outer) pushAll(outer, reads);
       if (t !== undefined && reads.length > 0 && !outer) {
+        // config.json['a'] is implied by config.json['a']['b']: name only the deepest reads.
+        const shown = [...new Set(reads)].filter((r, _, all) => !all.some((o) => o !== r && o.startsWith(r + '[')));
         this.diag({
           file: frame.module.file, line: cond.startPosition.row + 1, severity: 'info',
-          message: `condition decided by the configuration the pack ships (${[...new Set(reads)].join(', ')}); a user's own configuration may differ`,
+          message: `condition decided by the configuration the pack ships: ${shown.join(', ')}; a user's own configuration may differ`,
         });
       }
     }
@@ -259,6 +264,9 @@ export abstract class StatementInterp extends Evaluator {
       valueNode = valueNode.childForFieldName('right')!;
     }
     const v = this.ev(valueNode, frame);
+    if (frame.locals === null && isObj(v) && v.t === 'dict' && !v.origin && targets.length === 1 && CONFIG_NAME.test(targets[0]!.text)) {
+      v.origin = `${targets[0]!.text} in ${frame.module.file}`;
+    }
     for (const t of targets) this.assignTarget(t, v, frame);
   }
 
