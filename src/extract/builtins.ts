@@ -72,7 +72,9 @@ export function makeBuiltins(host: Host, currentFrame: () => Frame): Map<string,
     const s = seq(a.pos[0], at);
     if (!Array.isArray(s)) return s;
     const out = [...s];
-    if (a.kw.size > 0 || !sortValues(out)) return u('sorted() with a key or mixed values', at);
+    const key = a.kw.get('key') ?? null;
+    const keys = key === null ? out : out.map((x) => interp.callValue(key, { pos: [x], kw: new Map() }, at, currentFrame()));
+    if (!sortValues(out, keys, truthy(a.kw.get('reverse') ?? false) === true)) return u('sorted() of values without a known order', at);
     return list(out);
   });
   def('reversed', (a, at) => { const s = seq(a.pos[0], at); return Array.isArray(s) ? list([...s].reverse()) : s; });

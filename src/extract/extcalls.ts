@@ -4,10 +4,10 @@ import { DataFiles } from './datafiles.js';
 import type { Frame } from './interp.js';
 import { newModule } from './modules.js';
 import type { Host } from './runtime.js';
-import { callStdlib, runtimeReason } from './stdlib.js';
+import { PACK_ROOT, callStdlib, runtimeReason } from './stdlib.js';
 import { callText } from './textlib.js';
 import { v3Call, v3Rest } from './v3.js';
-import { type Args, type ModuleObj, type Value, asText, isObj, isUnknown, obj } from './values.js';
+import { type Args, type ModuleObj, type Value, asText, isObj, isUnknown, list, obj } from './values.js';
 
 /** Calls of names from outside the pack: the V3 API, importlib, data files, pure stdlib, else unknown. */
 export function callExternal(host: Host, path: string, args: Args, at: Node, frame: Frame): Value {
@@ -31,6 +31,20 @@ export function callExternal(host: Host, path: string, args: Args, at: Node, fra
       const m = newModule(spec.attrs.get('name') as string, spec.attrs.get('origin') as string, false);
       m.state = 'new';
       return m;
+    }
+    case 'folder_paths.add_model_folder_path': {
+      const [name, dir] = args.pos;
+      const p = typeof dir === 'string' ? dir : isObj(dir ?? null) && (dir as { t: string }).t === 'path' ? (dir as { p: string }).p : undefined;
+      if (typeof name === 'string' && p !== undefined) {
+        const cur = host.folders.get(name);
+        host.folders.set(name, { dirs: [...(cur?.dirs ?? []), p], exts: cur?.exts ?? [] });
+      }
+      return null;
+    }
+    case 'folder_paths.get_filename_list': {
+      const listed = typeof args.pos[0] === 'string' ? packFolderList(host, args.pos[0], at, frame) : undefined;
+      if (listed) return listed;
+      break;
     }
     default: break;
   }
@@ -65,4 +79,32 @@ function specFromFile(host: Host, args: Args, at: Node, frame: Frame): Value {
     },
   };
   return obj('ModuleSpec', { name, origin: file, loader: obj('Loader', { exec_module: execModule }) });
+}
+
+/**
+ * folder_paths.get_filename_list(name) for a folder name the pack registered itself, pointing into
+ * the pack (format definitions, presets shipped with it): the files ComfyUI would list there.
+ */
+function packFolderList(host: Host, name: string, at: Node, frame: Frame): Value | undefined {
+  const entry = host.folders.get(name);
+  if (!entry) return undefined;
+  const out = new Set<string>();
+  for (const dir of entry.dirs) {
+    const root = DataFiles.rel(dir);
+    if (root === null) return undefined;
+    const walk = (rel: string, prefix: string): void => {
+      for (const n of host.fs.list(posix.join(PACK_ROOT, rel)) ?? []) {
+        const full = rel ? `${rel}/${n}` : n;
+        if (host.fs.isDir(posix.join(PACK_ROOT, full))) {
+          if (n !== '.git') walk(full, prefix + n + '/');
+        } else if (entry.exts.length === 0 || entry.exts.some((e) => n.toLowerCase().endsWith(e.toLowerCase()))) out.add(prefix + n);
+      }
+    };
+    walk(root, '');
+  }
+  host.interp.diag({
+    file: frame.module.file, line: at.startPosition.row + 1, severity: 'info',
+    message: `folder_paths.get_filename_list(${JSON.stringify(name)}) listed from the pack's own folder (${entry.dirs.map((d) => DataFiles.rel(d)).join(', ')}); a user could add more files there`,
+  });
+  return list([...out].sort());
 }

@@ -6,7 +6,7 @@ import { PackInterp } from './modules.js';
 import { getParser } from './python.js';
 import type { ComfyNodeBody, CreateComfyNodesBody, Diagnostic, ExtractLimits, ExtractResult, PackInput } from './types.js';
 import { callClassMethod, defaultBody, nodeFromClass } from './v1.js';
-import { schemaToBody } from './v3.js';
+import { schemaToBody } from './v3schema.js';
 import { type Value, asText, isObj, isUnknown, iterItems } from './values.js';
 
 export type { ComfyNodeBody, CreateComfyNodesBody, Diagnostic, ExtractLimits, ExtractResult, PackInput } from './types.js';

@@ -1,7 +1,7 @@
 import { strFormat } from './format.js';
 import { EVAL_BUDGET } from './limits.js';
 import { mergeInto } from './interp.js';
-import { subscript } from './operators.js';
+import { compareOrder, subscript } from './operators.js';
 import {
   type Args, type Builtin, type PyDict, type PyList, type Value,
   dictGet, dictSet, isObj, isUnknown, iterItems, keyOf, list, noteConfigRead, plain, tuple, unknown, pushAll
@@ -174,10 +174,18 @@ function listMethod(l: PyList, name: string): Builtin | undefined {
   return impl ? fn(`list.${name}`, impl) : undefined;
 }
 
-export function sortValues(items: Value[]): boolean {
-  if (items.every((x) => typeof x === 'string')) items.sort((a, b) => ((a as string) < (b as string) ? -1 : (a as string) > (b as string) ? 1 : 0));
-  else if (items.every((x) => typeof x === 'number')) items.sort((a, b) => (a as number) - (b as number));
-  else return false;
+/** Sorts in place by Python's ordering (stable); false when some pair has no order. */
+export function sortValues(items: Value[], keys: Value[] = items, reverse = false): boolean {
+  const idx = items.map((_, i) => i);
+  let ok = true;
+  idx.sort((x, y) => {
+    const c = compareOrder(keys[x]!, keys[y]!);
+    if (c === undefined) ok = false;
+    return (c ?? 0) * (reverse ? -1 : 1);
+  });
+  if (!ok) return false;
+  const sorted = idx.map((i) => items[i]!);
+  for (let i = 0; i < sorted.length; i++) items[i] = sorted[i]!;
   return true;
 }
 

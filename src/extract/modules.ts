@@ -85,6 +85,22 @@ export class PackInterp extends Interp implements Host {
     }
   }
 
+  /** Model folders the pack registers with ComfyUI that point into the pack itself. */
+  readonly folders = new Map<string, { dirs: string[]; exts: string[] }>();
+
+  protected externalItemSet(path: string, key: Value, value: Value): void {
+    if (path !== 'folder_paths.folder_names_and_paths' || typeof key !== 'string') return;
+    const pair = iterItems(value, 2);
+    const dirs = pair && pair.length === 2 ? iterItems(pair[0]!, 64) : undefined;
+    const exts = pair && pair.length === 2 ? iterItems(pair[1]!, 64) : undefined;
+    const paths = dirs?.map((d) => (typeof d === 'string' ? d : isObj(d) && d.t === 'path' ? d.p : null));
+    if (!paths || !exts || paths.some((p) => p === null) || exts.some((e) => typeof e !== 'string')) {
+      this.folders.delete(key);
+      return;
+    }
+    this.folders.set(key, { dirs: paths as string[], exts: exts as string[] });
+  }
+
   protected classCreated(cls: ClassObj): void {
     buildEnum(this, cls);
   }

@@ -98,13 +98,22 @@ export function binaryOp(op: string, a0: Value, b0: Value): OpResult {
   return NOPE;
 }
 
-function compareOrder(a0: Value, b0: Value): number | undefined {
+/** Python's ordering of two values (numbers, strings, paths, tuples and lists of those); undefined otherwise. */
+export function compareOrder(a0: Value, b0: Value): number | undefined {
   const a = plain(a0);
   const b = plain(b0);
   const na = numeric(a);
   const nb = numeric(b);
   if (na !== undefined && nb !== undefined) return Number(na) < Number(nb) ? -1 : Number(na) > Number(nb) ? 1 : 0;
   if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
+  if (isObj(a) && isObj(b) && a.t === 'path' && b.t === 'path') return a.p < b.p ? -1 : a.p > b.p ? 1 : 0;
+  if (isObj(a) && isObj(b) && a.t === 'list' && b.t === 'list' && a.tuple === b.tuple) {
+    for (let i = 0; i < Math.min(a.items.length, b.items.length); i++) {
+      const c = compareOrder(a.items[i]!, b.items[i]!);
+      if (c !== 0) return c;
+    }
+    return a.items.length - b.items.length;
+  }
   return undefined;
 }
 

@@ -23,6 +23,7 @@ export interface Host {
   /** Runs a pack .py file (pack-relative) as the body of a module object (importlib's exec_module). */
   run(module: ModuleObj): void;
   sourceFile(rel: string): boolean;
+  folders: Map<string, { dirs: string[]; exts: string[] }>;
 }
 
 /** Method resolution order: depth-first, left to right, each class once. */

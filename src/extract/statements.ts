@@ -18,6 +18,7 @@ export function moduleFrame(module: ModuleObj): Frame {
 
 /** Statement execution, functions and classes; expressions live in Evaluator. */
 export abstract class StatementInterp extends Evaluator {
+  private readonly configLines = new Set<string>();
 
   abstract importStatement(node: Node, frame: Frame): void;
 
@@ -160,12 +161,14 @@ export abstract class StatementInterp extends Evaluator {
       const reads = configProbe.reads;
       configProbe.reads = outer;
       if (outer) pushAll(outer, reads);
-      if (t !== undefined && reads.length > 0 && !outer) {
+      const where = `${frame.module.file}:${cond.startPosition.row}`;
+      if (t !== undefined && reads.length > 0 && !outer && !this.configLines.has(where)) {
+        this.configLines.add(where);
         // config.json['a'] is implied by config.json['a']['b']: name only the deepest reads.
         const shown = [...new Set(reads)].filter((r, _, all) => !all.some((o) => o !== r && o.startsWith(r + '[')));
         this.diag({
           file: frame.module.file, line: cond.startPosition.row + 1, severity: 'info',
-          message: `condition decided by the configuration the pack ships: ${shown.join(', ')}; a user's own configuration may differ`,
+          message: `condition decided by the configuration or data the pack ships (${shown.join(', ')}); a user's own settings may differ`,
         });
       }
     }
@@ -317,7 +320,7 @@ export abstract class StatementInterp extends Evaluator {
         } else if (isObj(container) && container.t === 'list' && typeof key === 'number') {
           const i = key < 0 ? key + container.items.length : key;
           if (i >= 0 && i < container.items.length) container.items[i] = value;
-        }
+        } else if (isObj(container) && container.t === 'ext') this.externalItemSet(container.path, key, value);
         return;
       }
       case 'attribute':
@@ -338,6 +341,9 @@ export abstract class StatementInterp extends Evaluator {
   }
 
   abstract definition(node: Node, frame: Frame): void;
+
+  /** `folder_paths.folder_names_and_paths[name] = ...` and other item writes into ComfyUI's modules. */
+  protected externalItemSet(_path: string, _key: Value, _value: Value): void {}
 
   /** Calls any callable value; implemented with the builtins. */
   abstract callValue(fn: Value, args: Args, at: Node, frame: Frame): Value;

@@ -2,7 +2,7 @@ import { INPUT_TYPES_BUILTIN } from './comfyui.js';
 import { type Json, type OnUnknown, stringify, toJson } from './json.js';
 import type { PackInterp } from './modules.js';
 import type { ComfyNodeBody, Diagnostic } from './types.js';
-import { schemaToBody } from './v3.js';
+import { schemaToBody } from './v3schema.js';
 import { type Args, type ClassObj, type Unknown, type Value, isObj, isUnknown, pyEquals, truthy } from './values.js';
 
 const NO_ARGS: Args = { pos: [], kw: new Map() };
@@ -51,7 +51,8 @@ export function nodeFromClass(interp: PackInterp, name: string, clsVal: Value, d
   const cls = clsVal;
   const report = nodeReporter(diags, name, { file: cls.module.file, line: cls.line });
   const v3 = v3Body(interp, cls, name, report);
-  if (v3) return { ...v3, display_name: typeof display === 'string' ? display : v3.display_name };
+  // ComfyUI takes a V3 node's display name from its schema only, even when the mappings name one.
+  if (v3) return v3;
 
   const attr = (field: string): Value | undefined => {
     const v = interp.classAttr(cls, field);
