@@ -75,7 +75,7 @@ function guard(diags: Diagnostic[], file: string, what: string, fn: () => void):
   try {
     fn();
   } catch (e) {
-    if (e instanceof PyRaise) diags.push({ file, line: 0, message: `${what}: ${e.excType} (${e.message})` });
+    if (e instanceof PyRaise) diags.push({ file: e.file || file, line: e.line, message: `${what}: ${e.excType} (${e.message})` });
     else if (e instanceof BudgetExceeded) diags.push({ file, line: 0, message: `${what}: ${e.message}` });
     // A stack overflow somewhere the depth budget does not reach is the pack's problem, not ours.
     else if (e instanceof RangeError) diags.push({ file, line: 0, message: `${what}: too deep or too large to evaluate (${e.message})` });

@@ -93,7 +93,10 @@ export abstract class StatementInterp extends Evaluator {
       case 'raise_statement': {
         const exc = node.namedChild(0);
         const name = exc ? (exc.type === 'call' ? exc.childForFieldName('function')!.text : exc.text) : 'Exception';
-        throw new PyRaise(name.split('.').pop() ?? 'Exception', `raise at line ${node.startPosition.row + 1}`, frame.module.file, node.startPosition.row + 1);
+        const first = exc?.type === 'call' ? exc.childForFieldName('arguments')?.namedChildren.find((c) => c!.type !== 'comment' && c!.type !== 'keyword_argument') : null;
+        const text = first ? this.ev(first, frame) : null;
+        const line = node.startPosition.row + 1;
+        throw new PyRaise(name.split('.').pop() ?? 'Exception', typeof text === 'string' ? `${JSON.stringify(text.slice(0, 200))} at line ${line}` : `raise at line ${line}`, frame.module.file, line);
       }
       default:
         return Signal.Normal;
@@ -139,7 +142,7 @@ export abstract class StatementInterp extends Evaluator {
         sig = this.execBlock(body, frame);
       } catch (e) {
         if (!(e instanceof PyRaise)) throw e;
-        this.diag({ file: e.file || frame.module.file, line: e.line || node.startPosition.row + 1, message: `${e.excType} raised in a branch taken only at run time (condition not known statically); other branches followed` });
+        this.diag({ file: e.file || frame.module.file, line: e.line || node.startPosition.row + 1, message: `${e.excType} (${e.message}) raised in a branch taken only at run time (condition not known statically); other branches followed` });
         raised ??= e;
         continue;
       }

@@ -1,4 +1,5 @@
 import { INPUT_TYPES_BUILTIN } from './comfyui.js';
+import { PyRaise } from './interp.js';
 import { type Json, type OnUnknown, stringify, toJson } from './json.js';
 import type { PackInterp } from './modules.js';
 import type { ComfyNodeBody, Diagnostic } from './types.js';
@@ -66,7 +67,14 @@ export function nodeFromClass(interp: PackInterp, name: string, clsVal: Value, d
   };
 
   const inputTypes: { [k: string]: Json } = {};
-  const it = callClassMethod(interp, cls, 'INPUT_TYPES');
+  let it: Value | undefined;
+  try {
+    it = callClassMethod(interp, cls, 'INPUT_TYPES');
+  } catch (e) {
+    // The other fields stay known when only INPUT_TYPES raises.
+    if (!(e instanceof PyRaise)) throw e;
+    it = { t: 'unknown', reason: `INPUT_TYPES() raised ${e.excType} (${e.message})`, file: e.file, line: e.line };
+  }
   if (it === undefined) report('input_types', { t: 'unknown', reason: 'INPUT_TYPES is not defined', file: cls.module.file, line: cls.line });
   else if (isObj(it) && it.t === 'dict') {
     for (const [sectionKey, section] of it.entries.values()) {
