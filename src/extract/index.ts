@@ -3,7 +3,8 @@ import { type RawPack, readDir, readZip } from './archive.js';
 import { BudgetExceeded, PyRaise } from './interp.js';
 import { ArchiveRefused, DEFAULT_LIMITS, resolveLimits } from './limits.js';
 import { PackInterp } from './modules.js';
-import { getParser } from './python.js';
+import { silentRegistration, summarizeDiagnostics } from './diagnose.js';
+import { decodeSource, getParser } from './python.js';
 import type { ComfyNodeBody, CreateComfyNodesBody, Diagnostic, ExtractLimits, ExtractResult, PackInput } from './types.js';
 import { callClassMethod, defaultBody, nodeFromClass } from './v1.js';
 import { schemaToBody } from './v3schema.js';
@@ -11,6 +12,7 @@ import { type Value, asText, isObj, isUnknown, iterItems } from './values.js';
 
 export type { ComfyNodeBody, CreateComfyNodesBody, Diagnostic, ExtractLimits, ExtractResult, PackInput } from './types.js';
 export { DEFAULT_LIMITS };
+export { summarizeDiagnostics, unresolvedFields } from './diagnose.js';
 
 /** The folder of the pack inside the archive: the shallowest one holding __init__.py. */
 export function findPackRoot(paths: string[]): string {
@@ -67,7 +69,13 @@ export async function extractPack(input: PackInput, opts?: { limits?: Partial<Ex
   diagnostics.unshift(...interp.diagnostics);
   const stats = { files: raw.files, bytes: raw.bytes, parsedFiles: interp.parsedFiles };
   const count = Object.keys(nodes).length;
-  const body: CreateComfyNodesBody = count > 0 ? { success: true, nodes } : failure('failed', 'no comfy nodes found');
+  if (count === 0) {
+    const init = sources.get('__init__.py');
+    const silent = silentRegistration(init === undefined ? undefined : decodeSource(init) ?? undefined, '__init__.py');
+    if (silent) diagnostics.unshift(silent);
+  }
+  const reason = diagnostics.length > 0 ? `no comfy nodes found: ${summarizeDiagnostics(diagnostics)}` : 'no comfy nodes found';
+  const body: CreateComfyNodesBody = count > 0 ? { success: true, nodes } : failure('failed', reason);
   return { body, diagnostics, stats };
 }
 

@@ -205,6 +205,9 @@ export abstract class StatementInterp extends Evaluator {
     if (!items) {
       if (isObj(src) && (src.t === 'range' || src.t === 'list')) {
         this.diag({ file: frame.module.file, line, message: `loop over more than ${EVAL_BUDGET.loopIterations} items not evaluated` });
+      } else {
+        const why = isUnknown(src) ? src.reason : 'the value is not iterable statically';
+        this.diag({ file: frame.module.file, line, message: `loop not run: what it iterates over is not known statically (${why})` });
       }
       return Signal.Normal;
     }
