@@ -90,7 +90,8 @@ async function main(): Promise<void> {
     for (const key of MODULES) {
       const m = interp.loadModule(key);
       if (!m) throw new Error(`module ${key} not found in ${root}`);
-      for (const [name, v] of m.ns) {
+      for (const [name, lazy] of m.ns) {
+        const v = interp.force(lazy);
         if (name.startsWith('_')) continue;
         const path = `${key}.${name}`;
         if (isObj(v) && v.t === 'class') {

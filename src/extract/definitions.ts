@@ -134,8 +134,12 @@ function isGenerator(fn: FuncObj): boolean {
 
 /** The string literal a class or function body starts with. */
 export function docstring(block: Node | null): Node | null {
-  const first = block?.namedChildren.find((c) => c!.type !== 'comment');
-  return first?.type === 'expression_statement' && first.namedChild(0)?.type === 'string' ? first.namedChild(0)! : null;
+  // Walk siblings rather than namedChildren: a class body can hold hundreds of statements.
+  let first = block?.firstNamedChild ?? null;
+  while (first && first.type === 'comment') first = first.nextNamedSibling;
+  if (first?.type !== 'expression_statement') return null;
+  const expr = first.firstNamedChild;
+  return expr?.type === 'string' ? expr : null;
 }
 
 function snapshot(frame: Frame): Scope {

@@ -96,8 +96,12 @@ function collect(interp: PackInterp, nodes: Record<string, ComfyNodeBody>, diags
   guard(diags, '__init__.py', 'loading the pack', () => { rootModule = interp.loadModule(''); });
   const root = rootModule as ReturnType<PackInterp['loadModule']>;
   if (!root) return;
-  const mappings = root.ns.get('NODE_CLASS_MAPPINGS');
-  const display = root.ns.get('NODE_DISPLAY_NAME_MAPPINGS');
+  const read = (name: string): Value | undefined => {
+    const v = root.ns.get(name);
+    return v === undefined ? undefined : interp.force(v);
+  };
+  const mappings = read('NODE_CLASS_MAPPINGS');
+  const display = read('NODE_DISPLAY_NAME_MAPPINGS');
   const displayOf = (k: string): Value | undefined => {
     const v = isObj(display ?? null) && (display as { t: string }).t === 'dict' ? (display as Extract<Value, { t: 'dict' }>).entries.get('s:' + k)?.[1] : undefined;
     return v === undefined ? undefined : asText(v) ?? v;
@@ -120,7 +124,7 @@ function collect(interp: PackInterp, nodes: Record<string, ComfyNodeBody>, diags
       diags.push({ file: u?.file || root.file, line: u?.line ?? 0, field: 'NODE_CLASS_MAPPINGS', message: `not known statically${u ? ': ' + u.reason : ''}` });
     }
   }
-  const entry = root.ns.get('comfy_entrypoint');
+  const entry = read('comfy_entrypoint');
   if (entry !== undefined) guard(diags, root.file, 'comfy_entrypoint', () => collectV3(interp, entry, nodes, diags, root.file));
 }
 

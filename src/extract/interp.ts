@@ -62,6 +62,22 @@ export abstract class Evaluator {
     if (++this.steps > EVAL_BUDGET.steps) throw new BudgetExceeded('evaluation step budget exhausted');
   }
 
+  /** The value of a deferred module-level literal (evaluated once, on first read). */
+  force(v: Value): Value {
+    if (!isObj(v) || v.t !== 'lazy') return v;
+    if (v.value === undefined) {
+      if (v.forcing) return unknown('literal refers to itself', v.module.file, v.node.startPosition.row + 1);
+      v.forcing = true;
+      const frame: Frame = { module: v.module, locals: null, parent: null, closure: null, classScope: null, globalNames: null, owner: null, self: undefined, ret: null };
+      try {
+        v.value = this.ev(v.node, frame);
+      } finally {
+        v.forcing = false;
+      }
+    }
+    return v.value;
+  }
+
   unk(reason: string, frame: Frame, at: Node): Unknown {
     return unknown(reason, frame.module.file, at.startPosition.row + 1);
   }
@@ -91,7 +107,7 @@ export abstract class Evaluator {
       }
       if (f.closure && f.closure.has(name)) return f.closure.get(name)!;
       const g = f.module.ns.get(name);
-      if (g !== undefined) return g;
+      if (g !== undefined) return this.force(g);
     }
     const b = this.rt.lookupBuiltin(name);
     if (b !== undefined) return b;

@@ -286,7 +286,7 @@ export class PackInterp extends Interp implements Host {
     }
     if (wildcard) {
       const all = m.ns.get('__all__');
-      const listed = all !== undefined ? iterItems(all, 100_000) : undefined;
+      const listed = all !== undefined ? iterItems(this.force(all), 100_000) : undefined;
       const allowed = listed ? new Set(listed) : undefined;
       for (const [k, v] of m.ns) {
         if (allowed ? allowed.has(k) : !k.startsWith('_')) bind(k, v);

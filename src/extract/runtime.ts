@@ -93,7 +93,7 @@ export function getAttr(host: Host, o: Value, name: string, at: Node, frame: Fra
     case 'ext': return host.external(`${o.path}.${name}`);
     case 'module': {
       const v = o.ns.get(name);
-      if (v !== undefined) return v;
+      if (v !== undefined) return host.interp.force(v);
       if (name === '__name__') return o.name;
       return missing();
     }

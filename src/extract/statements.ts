@@ -9,6 +9,18 @@ import {
 
 export enum Signal { Normal, Return, Break, Continue }
 
+const LAZY_MIN_BYTES = 4096;
+const COLLECTIONS = new Set(['list', 'tuple', 'dictionary', 'set']);
+
+/**
+ * A large module-level literal without calls (a lookup table) is evaluated when first read, not
+ * when the module runs: it has no side effects, and node declarations rarely read one.
+ */
+function deferrable(node: Node): boolean {
+  if (!COLLECTIONS.has(node.type) || node.endIndex - node.startIndex < LAZY_MIN_BYTES) return false;
+  return !/[A-Za-z_][\w.]*\s*\(|:=|\blambda\b|\byield\b|\bawait\b/.test(node.text);
+}
+
 /** Module-level dicts with these names hold a pack's default configuration. */
 const CONFIG_NAME = /^[A-Za-z_]*?(^|_)(config|conf|settings|defaults?|options|prefs|preferences)$/i;
 
@@ -271,6 +283,10 @@ export abstract class StatementInterp extends Evaluator {
     while (valueNode.type === 'assignment' && valueNode.childForFieldName('right')) {
       targets.push(valueNode.childForFieldName('left')!);
       valueNode = valueNode.childForFieldName('right')!;
+    }
+    if (frame.locals === null && targets.length === 1 && targets[0]!.type === 'identifier' && !CONFIG_NAME.test(targets[0]!.text) && deferrable(valueNode)) {
+      frame.module.ns.set(targets[0]!.text, { t: 'lazy', node: valueNode, module: frame.module });
+      return;
     }
     const v = this.ev(valueNode, frame);
     if (frame.locals === null && isObj(v) && v.t === 'dict' && !v.origin && targets.length === 1 && CONFIG_NAME.test(targets[0]!.text)) {

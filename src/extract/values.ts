@@ -24,7 +24,8 @@ export type Value =
   | Builtin
   | RangeObj
   | PathObj
-  | PyObj;
+  | PyObj
+  | Lazy;
 
 export interface PyList { t: 'list'; tuple: boolean; items: Value[] }
 export interface PyDict {
@@ -40,6 +41,11 @@ export interface Unknown { t: 'unknown'; reason: string; file: string; line: num
 export interface External { t: 'ext'; path: string }
 export interface RangeObj { t: 'range'; start: number; stop: number; step: number }
 export interface PathObj { t: 'path'; p: string }
+/**
+ * A large module-level literal (a lookup table) evaluated only when read: most are never read by
+ * node declarations. Only module namespaces hold these; every read goes through Evaluator.force.
+ */
+export interface Lazy { t: 'lazy'; node: Node; module: ModuleObj; value?: Value; forcing?: boolean }
 /** Generic attribute bag: V3 schema/input/output objects, enum members, results of builtins. */
 export interface PyObj { t: 'obj'; kind: string; attrs: Map<string, Value> }
 

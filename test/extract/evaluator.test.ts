@@ -105,3 +105,13 @@ test('never executes pack code: os/subprocess calls are inert', async () => {
   assert.equal(r.body.success, true);
   assert.equal(existsSync(marker), false);
 });
+
+test('large module-level tables are evaluated only when read, once, and shared by importers', async () => {
+  const table = Array.from({ length: 2000 }, (_, i) => String(i)).join(', ');
+  const r = await run({
+    '__init__.py': `from .tables import SIZES, UNUSED\nfrom . import tables\nSIZES.append(-1)\nVALUE = len(tables.SIZES)\n${NODE}\nNODE_CLASS_MAPPINGS = {"Lazy": Node}\n`,
+    'tables.py': `SIZES = [${table}]\nUNUSED = [${table}, ${'['.repeat(150)}0${']'.repeat(150)}]\n`,
+  });
+  assert.deepEqual(JSON.parse(r.body.nodes.Lazy!.input_types), { required: { v: ['INT', { default: 2001 }] } });
+  assert.deepEqual(r.diagnostics, [], 'UNUSED is never read, so its over-deep literal is never evaluated');
+});
