@@ -19,6 +19,11 @@ export function rng(seed: number): () => number {
 
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
 
+// The patterns corpus: many small packs, each registration pattern the extractor follows.
+const CLASSES_PER_MODULE = 6;
+const MODULES_PER_PACK = 4;
+
+
 /** One plain function of the kind image/model packs are full of. */
 function implFunction(r: () => number, name: string): string {
   const lines = [
@@ -168,4 +173,84 @@ export function writeRealPack(dir: string, pack: number, shape: RealPackShape): 
   }
   put('nodes/__init__.py', '');
   put('__init__.py', `from .nodes import ${Array.from({ length: mods }, (_, m) => `n${m}`).join(', ')}\n\nNODE_CLASS_MAPPINGS = {}\nNODE_DISPLAY_NAME_MAPPINGS = {}\nfor m in [${Array.from({ length: mods }, (_, m) => `n${m}`).join(', ')}]:\n    NODE_CLASS_MAPPINGS.update(m.NODE_CLASS_MAPPINGS)\n    NODE_DISPLAY_NAME_MAPPINGS.update(m.NODE_DISPLAY_NAME_MAPPINGS)\n\nWEB_DIRECTORY = "./js"\n`);
+}
+
+/** Implementation code: what most of a real pack is, parsed but never reached by evaluation. */
+function filler(r: () => number, name: string): string {
+  const lines = [`def ${name}(image, mask=None, strength=1.0):`, '    """Process the tensors."""', '    result = image.clone()'];
+  const n = 5 + Math.floor(r() * 10);
+  for (let i = 0; i < n; i++) {
+    lines.push(`    tmp_${i} = torch.nn.functional.interpolate(result, scale_factor=${(r() * 4).toFixed(3)}, mode="bilinear")`);
+    lines.push(`    if tmp_${i}.shape[-1] > ${Math.floor(r() * 4096)}:`);
+    lines.push(`        result = (result * ${r().toFixed(4)} + tmp_${i}[..., :result.shape[-1]] * strength).clamp(0, 1)`);
+  }
+  lines.push('    return result', '');
+  return lines.join('\n');
+}
+
+function nodeClass(r: () => number, cls: string, base = ''): string {
+  const types = ['IMAGE', 'MASK', 'LATENT', 'MODEL', 'CONDITIONING', 'STRING', 'INT', 'FLOAT'];
+  const pick = (): string => types[Math.floor(r() * types.length)]!;
+  return `
+class ${cls}${base ? `(${base})` : ''}:
+    DESCRIPTION = "Node ${cls} of the benchmark corpus."
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        modes = ["fast", "slow", "exact"]
+        return {
+            "required": {
+                "image": ("IMAGE",),
+                "strength": ("FLOAT", {"default": ${r().toFixed(2)}, "min": 0.0, "max": 10.0, "step": 0.01}),
+                "size": ("INT", {"default": 512, "min": 64, "max": MAX_RESOLUTION, "step": 8}),
+                "mode": (modes, {"default": modes[0]}),
+                "ckpt": (folder_paths.get_filename_list("checkpoints"),),
+            },
+            "optional": {"mask": ("MASK",), **COMMON_OPTIONAL},
+        }
+
+    RETURN_TYPES = ("${pick()}", "${pick()}")
+    RETURN_NAMES = ("out_a", "out_b")
+    FUNCTION = "run"
+    CATEGORY = f"{PREFIX}/generated"
+
+    def run(self, image, strength, size, mode, ckpt, mask=None, **kwargs):
+        return (process_${cls}(image, mask, strength), None)
+
+${filler(r, `process_${cls}`)}`;
+}
+
+function modulePy(r: () => number, pack: number, mod: number, style: number): { text: string; names: string[] } {
+  const head = `import torch\nimport folder_paths\nfrom nodes import MAX_RESOLUTION\nfrom ..common import PREFIX, COMMON_OPTIONAL\n`;
+  const names: string[] = [];
+  let body = '';
+  for (let c = 0; c < CLASSES_PER_MODULE; c++) {
+    const cls = `P${pack}M${mod}C${c}`;
+    names.push(cls);
+    body += nodeClass(r, cls, c % 3 === 2 ? `P${pack}M${mod}C${c - 1}` : '');
+  }
+  let tail: string;
+  if (style === 0) tail = `NODE_CLASS_MAPPINGS = {${names.map((n) => `"${n}": ${n}`).join(', ')}}\n`;
+  else if (style === 1) tail = `NODE_CLASS_MAPPINGS = {}\n${names.map((n) => `NODE_CLASS_MAPPINGS["${n}"] = ${n}`).join('\n')}\n`;
+  else tail = `NODE_CLASS_MAPPINGS = {f"{c.__name__}|bench": c for c in [${names.join(', ')}]}\n`;
+  return { text: head + body + '\n' + tail + `NODE_DISPLAY_NAME_MAPPINGS = {k: k.upper() for k in NODE_CLASS_MAPPINGS}\n`, names };
+}
+
+export function writePack(dir: string, pack: number): void {
+  const r = rng(pack + 1);
+  const style = pack % 4;
+  mkdirSync(join(dir, 'nodes'), { recursive: true });
+  writeFileSync(join(dir, 'common.py'), `PREFIX = "bench${pack}"\nCOMMON_OPTIONAL = {"seed": ("INT", {"default": 0, "min": 0, "max": 0xffffffffffffffff})}\n`);
+  writeFileSync(join(dir, 'nodes', '__init__.py'), '');
+  for (let m = 0; m < MODULES_PER_PACK; m++) writeFileSync(join(dir, 'nodes', `mod${m}.py`), modulePy(r, pack, m, (pack + m) % 3).text);
+  let init: string;
+  if (style === 3) {
+    init = `import importlib, os\nNODE_CLASS_MAPPINGS = {}\nNODE_DISPLAY_NAME_MAPPINGS = {}\nfor f in sorted(os.listdir(os.path.join(os.path.dirname(__file__), "nodes"))):\n    if f.endswith(".py") and not f.startswith("_"):\n        m = importlib.import_module(f".nodes.{f[:-3]}", __name__)\n        NODE_CLASS_MAPPINGS.update(m.NODE_CLASS_MAPPINGS)\n        NODE_DISPLAY_NAME_MAPPINGS.update(m.NODE_DISPLAY_NAME_MAPPINGS)\n`;
+  } else {
+    const mods = Array.from({ length: MODULES_PER_PACK }, (_, m) => `mod${m}`);
+    init = `from .nodes import ${mods.join(', ')}\n` + (style === 0
+      ? `NODE_CLASS_MAPPINGS = {${mods.map((m) => `**${m}.NODE_CLASS_MAPPINGS`).join(', ')}}\nNODE_DISPLAY_NAME_MAPPINGS = {${mods.map((m) => `**${m}.NODE_DISPLAY_NAME_MAPPINGS`).join(', ')}}\n`
+      : `NODE_CLASS_MAPPINGS = {}\nNODE_DISPLAY_NAME_MAPPINGS = {}\nfor m in [${mods.join(', ')}]:\n    NODE_CLASS_MAPPINGS.update(m.NODE_CLASS_MAPPINGS)\n    NODE_DISPLAY_NAME_MAPPINGS.update(m.NODE_DISPLAY_NAME_MAPPINGS)\n`);
+  }
+  writeFileSync(join(dir, '__init__.py'), init);
 }

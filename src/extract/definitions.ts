@@ -120,7 +120,9 @@ function isGenerator(fn: FuncObj): boolean {
   let gen = generators.get(fn);
   if (gen !== undefined) return gen;
   gen = false;
-  for (const y of fn.node.childForFieldName('body')?.descendantsOfType('yield') ?? []) {
+  // The source text is a cheap filter; the tree walk confirms the yield belongs to this function.
+  const body = /\byield\b/.test(fn.node.text) ? fn.node.childForFieldName('body') : null;
+  for (const y of body?.descendantsOfType('yield') ?? []) {
     let p = y!.parent;
     while (p && p.type !== 'function_definition' && p.type !== 'lambda' && p.type !== 'class_definition') p = p.parent;
     if (p && p.id === fn.node.id) {

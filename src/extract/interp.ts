@@ -2,6 +2,7 @@ import type { Node } from 'web-tree-sitter';
 import { EVAL_BUDGET } from './limits.js';
 import { parseInteger } from './literals.js';
 import { NOPE, binaryOp, compareOp, sliceOf, subscript, unaryOp } from './operators.js';
+import { evalComprehension } from './comprehensions.js';
 import { evalString } from './strings.js';
 import type { Diagnostic } from './types.js';
 import {
@@ -154,7 +155,7 @@ export abstract class Evaluator {
       case 'set_comprehension':
       case 'generator_expression':
       case 'dictionary_comprehension':
-        return this.nested(frame, node, () => this.comprehension(node, frame));
+        return this.nested(frame, node, () => evalComprehension(this, node, frame));
       case 'attribute': {
         const o = this.nested(frame, node, () => this.ev(node.childForFieldName('object')!, frame));
         return isUnknown(o) ? o : this.rt.getAttr(o, node.childForFieldName('attribute')!.text, node, frame);
@@ -231,52 +232,6 @@ export abstract class Evaluator {
       }
     }
     return d;
-  }
-
-  /** Iterates the clauses of a comprehension in a child scope, then builds the result. */
-  private comprehension(node: Node, frame: Frame): Value {
-    const body = node.childForFieldName('body')!;
-    const clauses = node.namedChildren.filter((c) => c!.type === 'for_in_clause' || c!.type === 'if_clause') as Node[];
-    const inner: Frame = { ...frame, locals: new Map(), parent: frame, ret: null };
-    const out: Value[] = [];
-    const d = dict();
-    let failure: Unknown | null = null;
-    const run = (i: number): void => {
-      if (failure) return;
-      if (i === clauses.length) {
-        if (node.type === 'dictionary_comprehension') {
-          const k = this.ev(body.childForFieldName('key')!, inner);
-          if (isUnknown(k)) d.partial ??= k;
-          else dictSet(d, k, this.ev(body.childForFieldName('value')!, inner));
-        } else out.push(this.ev(body, inner));
-        return;
-      }
-      const c = clauses[i]!;
-      if (c.type === 'if_clause') {
-        const t = truthy(this.ev(c.namedChild(0)!, inner));
-        if (t === undefined) failure = this.unk('comprehension condition not known statically', frame, c);
-        else if (t) run(i + 1);
-        return;
-      }
-      const src = this.ev(c.childForFieldName('right')!, i === 0 ? frame : inner);
-      const items = iterItems(src, EVAL_BUDGET.loopIterations);
-      if (!items) {
-        failure = isUnknown(src) ? src : this.unk('comprehension over a value not known statically', frame, c);
-        return;
-      }
-      for (const item of items) {
-        this.tick();
-        this.assignTarget(c.childForFieldName('left')!, item, inner);
-        run(i + 1);
-      }
-    };
-    run(0);
-    if (failure) return failure;
-    if (node.type === 'dictionary_comprehension') return d;
-    if (node.type === 'set_comprehension') {
-      return { t: 'set', entries: new Map(out.map((v) => [keyOf(v), v])) };
-    }
-    return node.type === 'generator_expression' ? tuple(out) : list(out);
   }
 
   /** Binds a loop or assignment target (names, tuples, subscripts, attributes). */
