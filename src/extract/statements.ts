@@ -31,6 +31,8 @@ export function moduleFrame(module: ModuleObj): Frame {
 /** Statement execution, functions and classes; expressions live in Evaluator. */
 export abstract class StatementInterp extends Evaluator {
   private readonly configLines = new Set<string>();
+  /** Per enclosing `try`, exceptions a branch taken only at run time would raise. */
+  private readonly maybeRaised: PyRaise[][] = [];
 
   abstract importStatement(node: Node, frame: Frame): void;
 
@@ -156,6 +158,7 @@ export abstract class StatementInterp extends Evaluator {
         if (!(e instanceof PyRaise)) throw e;
         this.diag({ file: e.file || frame.module.file, line: e.line || node.startPosition.row + 1, message: `${e.excType} (${e.message}) raised in a branch taken only at run time (condition not known statically); other branches followed` });
         raised ??= e;
+        this.maybeRaised[this.maybeRaised.length - 1]?.push(e);
         continue;
       }
       ran++;
@@ -258,18 +261,32 @@ export abstract class StatementInterp extends Evaluator {
     const handlers = node.namedChildren.filter((c) => c!.type === 'except_clause' || c!.type === 'except_group_clause') as Node[];
     const elseClause = node.namedChildren.find((c) => c!.type === 'else_clause');
     const finallyClause = node.namedChildren.find((c) => c!.type === 'finally_clause');
+    const runHandler = (handler: Node): Signal => {
+      const alias = handler.namedChildren.find((c) => c!.type === 'as_pattern')?.childForFieldName('alias');
+      if (alias) this.scopeFor(alias.text, frame).set(alias.text, this.unk('exception object', frame, alias));
+      return this.execBlock(handler.namedChildren.find((c) => c!.type === 'block') ?? null, frame);
+    };
     let sig = Signal.Normal;
+    const maybe: PyRaise[] = [];
+    this.maybeRaised.push(maybe);
     try {
       sig = this.execBlock(node.childForFieldName('body'), frame);
       if (sig === Signal.Normal && elseClause) sig = this.execBlock(elseClause.childForFieldName('body'), frame);
+      // An exception a run-time-only branch may raise: its handler is a path the pack may take too.
+      const ran = new Set<Node>();
+      for (const e of maybe) {
+        const handler = handlers.find((h) => catches(h, e.excType));
+        if (!handler || ran.has(handler) || sig !== Signal.Normal) continue;
+        ran.add(handler);
+        sig = runHandler(handler);
+      }
     } catch (e) {
       if (!(e instanceof PyRaise)) throw e;
       const handler = handlers.find((h) => catches(h, e.excType));
       if (!handler) throw e;
-      const alias = handler.namedChildren.find((c) => c!.type === 'as_pattern')?.childForFieldName('alias');
-      if (alias) this.scopeFor(alias.text, frame).set(alias.text, this.unk('exception object', frame, alias));
-      sig = this.execBlock(handler.namedChildren.find((c) => c!.type === 'block') ?? null, frame);
+      sig = runHandler(handler);
     } finally {
+      this.maybeRaised.pop();
       if (finallyClause) this.execBlock(finallyClause.namedChildren.find((c) => c!.type === 'block') ?? null, frame);
     }
     return sig;

@@ -115,3 +115,11 @@ test('large module-level tables are evaluated only when read, once, and shared b
   assert.deepEqual(JSON.parse(r.body.nodes.Lazy!.input_types), { required: { v: ['INT', { default: 2001 }] } });
   assert.deepEqual(r.diagnostics, [], 'UNUSED is never read, so its over-deep literal is never evaluated');
 });
+
+test('an import that only a run-time branch makes still runs the except fallback, and the branch after it', async () => {
+  const r = await run({
+    '__init__.py': `import sys\n${NODE}\nVALUE = 1\nNODE_CLASS_MAPPINGS = {}\ntry:\n    if sys.platform == "win32":\n        from .winonly import WinNode\n        NODE_CLASS_MAPPINGS["Win"] = WinNode\n    NODE_CLASS_MAPPINGS["Always"] = Node\nexcept ImportError:\n    NODE_CLASS_MAPPINGS["Fallback"] = Node\n`,
+  });
+  assert.deepEqual(Object.keys(r.body.nodes), ['Always', 'Fallback']);
+  assert.ok(r.diagnostics.some((d) => d.line === 13 && /ModuleNotFoundError.*branch taken only at run time/.test(d.message)), JSON.stringify(r.diagnostics));
+});
