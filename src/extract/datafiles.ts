@@ -141,10 +141,12 @@ function pathText(v: Value): string | undefined {
 /** JSON data as Python values; every dict remembers the file it came from (see configProbe). */
 export function fromJson(j: unknown, origin: string): Value {
   if (j === null || typeof j === 'boolean' || typeof j === 'number' || typeof j === 'string') return j;
-  if (Array.isArray(j)) return list(j.map((x, i) => fromJson(x, `${origin}[${i}]`)));
+  const inner = (v: unknown, key: string | number): Value =>
+    v !== null && typeof v === 'object' ? fromJson(v, `${origin}[${typeof key === 'number' ? key : pyRepr(key)}]`) : (v as Value);
+  if (Array.isArray(j)) return list(j.map((x, i) => inner(x, i)));
   const d: PyDict = dict();
   d.origin = origin;
-  for (const [k, v] of Object.entries(j as Record<string, unknown>)) dictSet(d, k, fromJson(v, `${origin}[${pyRepr(k)}]`));
+  for (const [k, v] of Object.entries(j as Record<string, unknown>)) dictSet(d, k, inner(v, k));
   return d;
 }
 

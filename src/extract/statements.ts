@@ -13,12 +13,15 @@ const LAZY_MIN_BYTES = 4096;
 const COLLECTIONS = new Set(['list', 'tuple', 'dictionary', 'set']);
 
 /**
- * A large module-level literal without calls (a lookup table) is evaluated when first read, not
- * when the module runs: it has no side effects, and node declarations rarely read one.
+ * A large module-level literal of constants only (a lookup table: numbers, strings, nested
+ * collections, no names) is evaluated when first read, not when the module runs: it has no side
+ * effects and cannot see later rebindings, and node declarations rarely read one.
  */
 function deferrable(node: Node): boolean {
   if (!COLLECTIONS.has(node.type) || node.endIndex - node.startIndex < LAZY_MIN_BYTES) return false;
-  return !/[A-Za-z_][\w.]*\s*\(|:=|\blambda\b|\byield\b|\bawait\b/.test(node.text);
+  const code = node.text.replace(/'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"/g, '""');
+  for (const m of code.matchAll(/(?<![\w.])[A-Za-z_]\w*/g)) if (m[0] !== 'True' && m[0] !== 'False' && m[0] !== 'None') return false;
+  return true;
 }
 
 /** Module-level dicts with these names hold a pack's default configuration. */

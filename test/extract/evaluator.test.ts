@@ -123,3 +123,9 @@ test('an import that only a run-time branch makes still runs the except fallback
   assert.deepEqual(Object.keys(r.body.nodes), ['Always', 'Fallback']);
   assert.ok(r.diagnostics.some((d) => d.line === 13 && /ModuleNotFoundError.*branch taken only at run time/.test(d.message)), JSON.stringify(r.diagnostics));
 });
+
+test('a large literal that names a variable is evaluated where it stands, not later', async () => {
+  const zeros = Array.from({ length: 2000 }, () => '0').join(', ');
+  const r = await run({ '__init__.py': `X = 1\nT = [X, ${zeros}]\nX = 2\nVALUE = T[0]\n${NODE}\nNODE_CLASS_MAPPINGS = {"Early": Node}\n` });
+  assert.deepEqual(JSON.parse(r.body.nodes.Early!.input_types), { required: { v: ['INT', { default: 1 }] } });
+});
