@@ -2,6 +2,7 @@ import type { Node } from 'web-tree-sitter';
 import { EVAL_BUDGET } from './limits.js';
 import { BudgetExceeded, Evaluator, type Frame, PyRaise, mergeInto } from './interp.js';
 import { NOPE, binaryOp } from './operators.js';
+import { CONFIG_NAME, catches, deferrable } from './rules.js';
 import {
   type Args, type ModuleObj, type Scope, type Value,
   configProbe, dictSet, isObj, isUnknown, iterItems, truthy, pushAll
@@ -9,29 +10,11 @@ import {
 
 export enum Signal { Normal, Return, Break, Continue }
 
-const LAZY_MIN_BYTES = 4096;
-const COLLECTIONS = new Set(['list', 'tuple', 'dictionary', 'set']);
-
-/**
- * A large module-level literal of constants only (a lookup table: numbers, strings, nested
- * collections, no names) is evaluated when first read, not when the module runs: it has no side
- * effects and cannot see later rebindings, and node declarations rarely read one.
- */
-function deferrable(node: Node): boolean {
-  if (!COLLECTIONS.has(node.type) || node.endIndex - node.startIndex < LAZY_MIN_BYTES) return false;
-  const code = node.text.replace(/'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"/g, '""');
-  for (const m of code.matchAll(/(?<![\w.])[A-Za-z_]\w*/g)) if (m[0] !== 'True' && m[0] !== 'False' && m[0] !== 'None') return false;
-  return true;
-}
-
-/** Module-level dicts with these names hold a pack's default configuration. */
-const CONFIG_NAME = /^[A-Za-z_]*?(^|_)(config|conf|settings|defaults?|options|prefs|preferences)$/i;
-
 export function moduleFrame(module: ModuleObj): Frame {
   return { module, locals: null, parent: null, closure: null, classScope: null, globalNames: null, owner: null, self: undefined, ret: null };
 }
 
-/** Statement execution, functions and classes; expressions live in Evaluator. */
+/** Statement execution; expressions live in Evaluator, functions and classes in definitions.ts. */
 export abstract class StatementInterp extends Evaluator {
   private readonly configLines = new Set<string>();
   /** Per enclosing `try`, exceptions a branch taken only at run time would raise. */
@@ -389,18 +372,4 @@ export abstract class StatementInterp extends Evaluator {
 
   /** Calls any callable value; implemented with the builtins. */
   abstract callValue(fn: Value, args: Args, at: Node, frame: Frame): Value;
-}
-
-function catches(handler: Node, excType: string): boolean {
-  const value = handler.namedChildren.find((c) => c!.type !== 'block' && c!.type !== 'comment');
-  if (!value) return true;
-  const typesNode = value.type === 'as_pattern' ? value.namedChild(0)! : value;
-  const names = (typesNode.type === 'tuple' || typesNode.type === 'parenthesized_expression' ? typesNode.namedChildren.map((n) => n!.text) : [typesNode.text])
-    .map((n) => n.split('.').pop()!);
-  const family: Record<string, string[]> = {
-    ImportError: ['ImportError', 'ModuleNotFoundError'],
-    ModuleNotFoundError: ['ModuleNotFoundError'],
-  };
-  const accepted = family[excType] ?? [excType];
-  return names.some((n) => n === 'Exception' || n === 'BaseException' || accepted.includes(n) || (excType === 'ModuleNotFoundError' && n === 'ImportError'));
 }
