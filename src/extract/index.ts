@@ -152,8 +152,8 @@ function collectV3(interp: PackInterp, entry: Value, nodes: Record<string, Comfy
         return;
       }
       const s = schema as Extract<Value, { t: 'obj' }>;
-      const id = s.attrs.get('node_id');
-      if (typeof id !== 'string') {
+      const id = asText(s.attrs.get('node_id') ?? null);
+      if (id === undefined) {
         diags.push({ file: cls.module.file, line: cls.line, field: 'node_id', message: `${cls.name}: node_id is not known statically` });
         return;
       }

@@ -4,7 +4,7 @@ import { type Json, type OnUnknown, stringify, toJson } from './json.js';
 import type { PackInterp } from './modules.js';
 import type { ComfyNodeBody, Diagnostic } from './types.js';
 import { schemaToBody } from './v3schema.js';
-import { type Args, type ClassObj, type Unknown, type Value, isObj, isUnknown, pyEquals, truthy } from './values.js';
+import { type Args, type ClassObj, type Unknown, type Value, asText, isObj, isUnknown, pyEquals, truthy } from './values.js';
 
 const NO_ARGS: Args = { pos: [], kw: new Map() };
 
@@ -122,7 +122,8 @@ export function nodeFromClass(interp: PackInterp, name: string, clsVal: Value, d
   const text = (field: string, key: string, dflt: string): string => {
     const v = attr(key);
     if (v === undefined) return dflt;
-    if (typeof v === 'string') return v;
+    const t = asText(v);
+    if (t !== undefined) return t;
     report(field, isUnknown(v) ? v : { t: 'unknown', reason: `${key} is not text`, file: cls.module.file, line: cls.line });
     return dflt;
   };

@@ -180,7 +180,7 @@ export interface V3Context {
 export function schemaToBody(schema: PyObj, ctx: V3Context): ComfyNodeBody {
   const str = (k: string, dflt: string): string => {
     const v = get(schema, k);
-    return typeof v === 'string' ? v : dflt;
+    return asText(v) ?? dflt;
   };
   const flag = (k: string): boolean => get(schema, k) === true;
   const input: Record<string, Record<string, Json>> = { required: {} };
