@@ -25,7 +25,7 @@ const S_IFLNK = 0o120000;
 const RATIO_FLOOR = 1024 * 1024;
 
 /** Data files a pack's code reads while loading (configs, format definitions), kept when small. */
-const DATA_FILE = /\.(json|ya?ml|txt|csv|toml|ini|cfg)$/i;
+const DATA_FILE = /\.(json|ya?ml|txt|csv|toml|ini|cfg)(\.(default|example|sample|dist|template))?$/i;
 const MAX_DATA_FILE = 1024 * 1024;
 const MAX_DATA_TOTAL = 16 * 1024 * 1024;
 

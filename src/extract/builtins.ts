@@ -195,6 +195,9 @@ export function makeBuiltins(host: Host, currentFrame: () => Frame): Map<string,
     const [o, name] = a.pos;
     if (typeof name !== 'string') return u('hasattr() not known', at);
     const v = getAttr(host, o ?? null, name, at, currentFrame());
+    // A name of ComfyUI's modules that neither the table nor the pack provides may be set by
+    // another pack at run time.
+    if (isObj(v) && v.t === 'ext') return u(`hasattr(${v.path.split('.').slice(0, -1).join('.')}, ${JSON.stringify(name)}) is only known at run time`, at);
     return isUnknown(v) ? (isObj(o ?? null) && ['module', 'class', 'inst'].includes((o as { t: string }).t) ? false : v) : true;
   });
   def('setattr', (a) => { if (typeof a.pos[1] === 'string') interp.setAttr(a.pos[0] ?? null, a.pos[1], a.pos[2] ?? null); return null; });

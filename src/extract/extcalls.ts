@@ -87,7 +87,8 @@ function specFromFile(host: Host, args: Args, at: Node, frame: Frame): Value {
  */
 function packFolderList(host: Host, name: string, at: Node, frame: Frame): Value | undefined {
   const entry = host.folders.get(name);
-  if (!entry) return undefined;
+  // No folder of the pack's own: the user's configured folders decide (VHS's format folders).
+  if (!entry || entry.dirs.length === 0) return undefined;
   const out = new Set<string>();
   for (const dir of entry.dirs) {
     const root = DataFiles.rel(dir);

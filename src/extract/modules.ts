@@ -88,7 +88,14 @@ export class PackInterp extends Interp implements Host {
   /** Model folders the pack registers with ComfyUI that point into the pack itself. */
   readonly folders = new Map<string, { dirs: string[]; exts: string[] }>();
 
-  protected externalItemSet(path: string, key: Value, value: Value): void {
+  /** Attributes the pack sets on ComfyUI's modules (`nodes.VHSLoadFormats = {}`), read back by later code. */
+  private readonly externalAttrs = new Map<string, Value>();
+
+  protected externalItemSet(path: string, key: Value, value: Value, attribute = false): void {
+    if (attribute && typeof key === 'string') {
+      this.externalAttrs.set(`${path}.${key}`, value);
+      return;
+    }
     if (path !== 'folder_paths.folder_names_and_paths' || typeof key !== 'string') return;
     const pair = iterItems(value, 2);
     const dirs = pair && pair.length === 2 ? iterItems(pair[0]!, 64) : undefined;
@@ -211,6 +218,8 @@ export class PackInterp extends Interp implements Host {
 
   /** A name from outside the pack: a known constant, ComfyUI's own (the table), the V3 API, or opaque. */
   external(path: string): Value {
+    const set = this.externalAttrs.get(path);
+    if (set !== undefined) return set;
     if (WELL_KNOWN[path] !== undefined) return WELL_KNOWN[path]!;
     const comfy = this.comfy.resolve(path);
     if (comfy !== undefined) return comfy;

@@ -363,12 +363,13 @@ export abstract class StatementInterp extends Evaluator {
       o.cache.delete(name);
     } else if (o.t === 'inst' || o.t === 'obj') o.attrs.set(name, value);
     else if (o.t === 'module') o.ns.set(name, value);
+    else if (o.t === 'ext') this.externalItemSet(o.path, name, value, true);
   }
 
   abstract definition(node: Node, frame: Frame): void;
 
-  /** `folder_paths.folder_names_and_paths[name] = ...` and other item writes into ComfyUI's modules. */
-  protected externalItemSet(_path: string, _key: Value, _value: Value): void {}
+  /** `folder_paths.folder_names_and_paths[name] = ...` (an item) or `nodes.X = ...` (an attribute) written into a module outside the pack. */
+  protected externalItemSet(_path: string, _key: Value, _value: Value, _attribute = false): void {}
 
   /** Calls any callable value; implemented with the builtins. */
   abstract callValue(fn: Value, args: Args, at: Node, frame: Frame): Value;
