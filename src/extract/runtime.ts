@@ -90,6 +90,7 @@ export function getAttr(host: Host, o: Value, name: string, at: Node, frame: Fra
   if (!isObj(o)) return missing();
   switch (o.t) {
     case 'unknown': return o;
+    case 'dict': return o.attrs?.get(name) ?? missing();
     case 'ext': return host.external(`${o.path}.${name}`);
     case 'module': {
       const v = o.ns.get(name);

@@ -363,6 +363,7 @@ export abstract class StatementInterp extends Evaluator {
       o.cache.delete(name);
     } else if (o.t === 'inst' || o.t === 'obj') o.attrs.set(name, value);
     else if (o.t === 'module') o.ns.set(name, value);
+    else if (o.t === 'dict') (o.attrs ??= new Map()).set(name, value);
     else if (o.t === 'ext') this.externalItemSet(o.path, name, value, true);
   }
 

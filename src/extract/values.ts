@@ -34,6 +34,8 @@ export interface PyDict {
   partial?: Unknown;
   /** Where a configuration dict came from (a shipped data file, a default dict), for diagnostics. */
   origin?: string;
+  /** Instance attributes of a dict subclass instance (`self.type = ...` in its __init__). */
+  attrs?: Map<string, Value>;
 }
 export interface PySet { t: 'set'; entries: Map<string, Value> }
 export interface Unknown { t: 'unknown'; reason: string; file: string; line: number }
