@@ -22,7 +22,12 @@ export interface TableEnum {
 /** Attribute values of a class; INPUT_TYPES holds what `INPUT_TYPES()` returns. */
 export type TableClass = Record<string, TableJson>;
 
-export const INPUT_TYPES_BUILTIN = 'comfyui.INPUT_TYPES';
+/** The INPUT_TYPES classmethods of table classes, callable without a call site. */
+const inputTypesCalls = new WeakMap<object, () => Value>();
+
+export function tableInputTypes(v: Value): (() => Value) | undefined {
+  return v !== null && typeof v === 'object' ? inputTypesCalls.get(v) : undefined;
+}
 
 /** A table value as a fresh interpreter value (fresh, so a pack mutating it changes only its copy). */
 export function fromTable(j: TableJson, where: string): Value {
@@ -89,7 +94,10 @@ export class ComfyTable {
     const cls = this.emptyClass(path);
     for (const [name, j] of Object.entries(attrs)) {
       if (name === 'INPUT_TYPES') {
-        cls.body.set(name, { v: { t: 'builtin', name: INPUT_TYPES_BUILTIN, call: () => fromTable(j, `${path}.INPUT_TYPES()`) } });
+        const call = (): Value => fromTable(j, `${path}.INPUT_TYPES()`);
+        const fn: Value = { t: 'builtin', name: `${path}.INPUT_TYPES`, call };
+        inputTypesCalls.set(fn, call);
+        cls.body.set(name, { v: fn });
       } else cls.body.set(name, { v: fromTable(j, `${path}.${name}`) });
     }
     return cls;

@@ -1,4 +1,4 @@
-import { INPUT_TYPES_BUILTIN } from './comfyui.js';
+import { tableInputTypes } from './comfyui.js';
 import { PyRaise } from './interp.js';
 import { type Json, type OnUnknown, stringify, toJson } from './json.js';
 import type { PackInterp } from './modules.js';
@@ -31,7 +31,8 @@ export function callClassMethod(interp: PackInterp, cls: ClassObj, name: string)
   if (m === undefined) return undefined;
   if (!isObj(m)) return m;
   // Inherited from one of ComfyUI's own classes (the generated table).
-  if (m.t === 'builtin' && m.name === INPUT_TYPES_BUILTIN) return m.call(NO_ARGS, undefined as never);
+  const fromComfy = tableInputTypes(m);
+  if (fromComfy) return fromComfy();
   const at = m.t === 'func' ? m.node : null;
   if (m.t === 'func' && at) {
     const params = at.childForFieldName('parameters')?.namedChildren.length ?? 0;
