@@ -6,12 +6,14 @@ import type { Diagnostic, ExtractLimits } from './types.js';
 
 /** The entries of a pack that matter, keyed by their path inside the archive ('a/b.py'). */
 export interface RawPack {
-  /** Contents of every .py file and node_list.json. */
+  /** Contents of every .py file, node_list.json and the small data files code may read. */
   sources: Map<string, Buffer>;
   /** Every file path (so that os.listdir-style loops can be answered). */
   paths: string[];
   files: number;
   bytes: number;
+  /** Bytes of data files kept in `sources`. */
+  dataBytes: number;
   diagnostics: Diagnostic[];
 }
 
@@ -22,7 +24,17 @@ const S_IFLNK = 0o120000;
 /** Small entries compress extremely well (a 10 kB file of spaces); ratios only matter past this. */
 const RATIO_FLOOR = 1024 * 1024;
 
-const wanted = (path: string): boolean => path.endsWith('.py') || path.split('/').pop() === 'node_list.json';
+/** Data files a pack's code reads while loading (configs, format definitions), kept when small. */
+const DATA_FILE = /\.(json|ya?ml|txt|csv|toml|ini|cfg)(\.(default|example|sample|dist|template))?$/i;
+const MAX_DATA_FILE = 1024 * 1024;
+const MAX_DATA_TOTAL = 16 * 1024 * 1024;
+
+function wanted(path: string, size: number, pack: RawPack): boolean {
+  if (path.endsWith('.py') || path.split('/').pop() === 'node_list.json') return true;
+  if (!DATA_FILE.test(path) || size > MAX_DATA_FILE || pack.dataBytes + size > MAX_DATA_TOTAL) return false;
+  pack.dataBytes += size;
+  return true;
+}
 
 /** Rejects paths that could escape an extraction folder or that no sane pack contains. */
 export function checkEntryPath(name: string, limits: ExtractLimits): string {
@@ -59,7 +71,7 @@ export async function readZip(zip: Buffer, limits: ExtractLimits): Promise<RawPa
     throw new ArchiveRefused(`archive is ${zip.length} bytes, over the compressed size limit of ${limits.maxCompressedBytes}`);
   }
   const zf = await openZip(zip);
-  const pack: RawPack = { sources: new Map(), paths: [], files: 0, bytes: 0, diagnostics: [] };
+  const pack: RawPack = { sources: new Map(), paths: [], files: 0, bytes: 0, dataBytes: 0, diagnostics: [] };
   let entries = 0;
   try {
     await new Promise<void>((resolve, reject) => {
@@ -98,7 +110,7 @@ export async function readZip(zip: Buffer, limits: ExtractLimits): Promise<RawPa
     if ((entry.generalPurposeBitFlag & 0x1) !== 0) throw new ArchiveRefused(`entry ${shown}: encrypted entries are refused`);
     pack.files++;
     pack.paths.push(path);
-    const keep = wanted(path);
+    const keep = wanted(path, entry.uncompressedSize, pack);
     const chunks: Buffer[] = [];
     let size = 0;
     const stream = await new Promise<NodeJS.ReadableStream>((resolve, reject) => {
@@ -151,7 +163,7 @@ const SKIPPED_DIRS = new Set(['.git', '__pycache__', 'node_modules', '.venv', 'v
 export async function readDir(dir: string, limits: ExtractLimits): Promise<RawPack> {
   const top = await lstat(dir).catch(() => null);
   if (!top || !top.isDirectory()) throw new ArchiveRefused(`not a readable folder: ${dir}`);
-  const pack: RawPack = { sources: new Map(), paths: [], files: 0, bytes: 0, diagnostics: [] };
+  const pack: RawPack = { sources: new Map(), paths: [], files: 0, bytes: 0, dataBytes: 0, diagnostics: [] };
   let entries = 0;
   const walk = async (abs: string, rel: string[]): Promise<void> => {
     if (rel.length > limits.maxDepth) throw new ArchiveRefused(`path ${rel.join('/')}: depth over the limit of ${limits.maxDepth}`);
@@ -174,7 +186,7 @@ export async function readDir(dir: string, limits: ExtractLimits): Promise<RawPa
           throw new ArchiveRefused(`folder exceeds the total size limit of ${limits.maxTotalBytes} bytes`);
         pack.files++;
         pack.paths.push(path);
-        if (wanted(path)) pack.sources.set(path, await readFile(join(abs, item.name)));
+        if (wanted(path, st.size, pack)) pack.sources.set(path, await readFile(join(abs, item.name)));
       }
     }
   };

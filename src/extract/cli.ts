@@ -1,5 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
-import { extractPack } from './index.js';
+import { extractPack, unresolvedFields } from './index.js';
 import type { ComfyNodeBody, Diagnostic } from './types.js';
 
 const USAGE = 'usage: comfyreg extract <folder|zip> [--json]\n';
@@ -30,7 +30,11 @@ function table(rows: string[][]): string {
   );
 }
 
-/** `comfyreg extract <folder|zip> [--json]`: 0 when nodes were found, 1 when none, 2 on bad input. */
+/**
+ * `comfyreg extract <folder|zip> [--json]`: 0 when nodes were found, 1 when none, 2 on bad input.
+ * `--json` prints `{body, diagnostics, unresolved}`: `body` is the CreateComfyNodes body as the
+ * extractor would post it, `unresolved` maps each node to the fields it could not resolve.
+ */
 export async function runExtractCommand(
   args: string[],
   out: NodeJS.WritableStream = process.stdout,
@@ -56,16 +60,19 @@ export async function runExtractCommand(
     return 2;
   }
   const { body, diagnostics } = result;
+  const unresolvedByNode = unresolvedFields(diagnostics);
+  const printJson = (): void => {
+    out.write(JSON.stringify({ body, diagnostics, unresolved: unresolvedByNode }, null, 2) + '\n');
+  };
   if (body.status === 'invalid_format') {
-    if (json) out.write(JSON.stringify(body, null, 2) + '\n');
+    if (json) printJson();
     err.write(`comfyreg extract: refused: ${body.reason}\n`);
     return 2;
   }
   const names = Object.keys(body.nodes);
-  if (json) out.write(JSON.stringify(body, null, 2) + '\n');
+  if (json) printJson();
   else if (names.length > 0) {
-    const unresolved = (name: string): string =>
-      [...new Set(diagnostics.filter((d) => d.node === name).map((d) => d.field ?? 'class'))].join(', ');
+    const unresolved = (name: string): string => (unresolvedByNode[name] ?? []).join(', ');
     const rows = [['NAME', 'CATEGORY', 'INPUTS', 'OUTPUTS', 'UNRESOLVED']];
     for (const name of names) {
       const n = body.nodes[name]!;
@@ -75,9 +82,10 @@ export async function runExtractCommand(
     out.write(`${names.length} comfy node${names.length === 1 ? '' : 's'}\n`);
   }
   const packDiags = diagnostics.filter((d: Diagnostic) => !d.node);
-  for (const d of json ? [] : packDiags) err.write(`${d.file}:${d.line}: ${d.field ? d.field + ': ' : ''}${d.message}\n`);
+  for (const d of json ? [] : packDiags)
+    err.write(`${d.file}:${d.line}: ${d.severity === 'info' ? 'info: ' : ''}${d.field ? d.field + ': ' : ''}${d.message}\n`);
   if (names.length === 0) {
-    err.write(`comfyreg extract: ${body.reason ?? 'no comfy nodes found'}\n`);
+    err.write('comfyreg extract: no comfy nodes found\n');
     return 1;
   }
   return 0;

@@ -3,14 +3,16 @@ import { type RawPack, readDir, readZip } from './archive.js';
 import { BudgetExceeded, PyRaise } from './interp.js';
 import { ArchiveRefused, DEFAULT_LIMITS, resolveLimits } from './limits.js';
 import { PackInterp } from './modules.js';
-import { getParser } from './python.js';
+import { silentRegistration, summarizeDiagnostics } from './diagnose.js';
+import { decodeSource, getParser } from './python.js';
 import type { ComfyNodeBody, CreateComfyNodesBody, Diagnostic, ExtractLimits, ExtractResult, PackInput } from './types.js';
 import { callClassMethod, defaultBody, nodeFromClass } from './v1.js';
-import { schemaToBody } from './v3.js';
-import { type Value, isObj, isUnknown, iterItems } from './values.js';
+import { schemaToBody } from './v3schema.js';
+import { type Value, asText, isObj, isUnknown, iterItems } from './values.js';
 
 export type { ComfyNodeBody, CreateComfyNodesBody, Diagnostic, ExtractLimits, ExtractResult, PackInput } from './types.js';
 export { DEFAULT_LIMITS };
+export { summarizeDiagnostics, unresolvedFields } from './diagnose.js';
 
 /** The folder of the pack inside the archive: the shallowest one holding __init__.py. */
 export function findPackRoot(paths: string[]): string {
@@ -71,7 +73,13 @@ export async function extractPack(input: PackInput, opts?: { limits?: Partial<Ex
   diagnostics.unshift(...interp.diagnostics);
   const stats = { files: raw.files, bytes: raw.bytes, parsedFiles: interp.parsedFiles };
   const count = Object.keys(nodes).length;
-  const body: CreateComfyNodesBody = count > 0 ? { success: true, nodes } : failure('failed', 'no comfy nodes found');
+  if (count === 0) {
+    const init = sources.get('__init__.py');
+    const silent = silentRegistration(init === undefined ? undefined : (decodeSource(init) ?? undefined), '__init__.py');
+    if (silent) diagnostics.unshift(silent);
+  }
+  const reason = diagnostics.length > 0 ? `no comfy nodes found: ${summarizeDiagnostics(diagnostics)}` : 'no comfy nodes found';
+  const body: CreateComfyNodesBody = count > 0 ? { success: true, nodes } : failure('failed', reason);
   return { body, diagnostics, stats };
 }
 
@@ -79,7 +87,7 @@ function guard(diags: Diagnostic[], file: string, what: string, fn: () => void):
   try {
     fn();
   } catch (e) {
-    if (e instanceof PyRaise) diags.push({ file, line: 0, message: `${what}: ${e.excType} (${e.message})` });
+    if (e instanceof PyRaise) diags.push({ file: e.file || file, line: e.line, message: `${what}: ${e.excType} (${e.message})` });
     else if (e instanceof BudgetExceeded) diags.push({ file, line: 0, message: `${what}: ${e.message}` });
     // A stack overflow somewhere the depth budget does not reach is the pack's problem, not ours.
     else if (e instanceof RangeError) diags.push({ file, line: 0, message: `${what}: too deep or too large to evaluate (${e.message})` });
@@ -94,17 +102,25 @@ function collect(interp: PackInterp, nodes: Record<string, ComfyNodeBody>, diags
   });
   const root = rootModule as ReturnType<PackInterp['loadModule']>;
   if (!root) return;
-  const mappings = root.ns.get('NODE_CLASS_MAPPINGS');
-  const display = root.ns.get('NODE_DISPLAY_NAME_MAPPINGS');
-  const displayOf = (k: string): Value | undefined =>
-    isObj(display ?? null) && (display as { t: string }).t === 'dict'
-      ? (display as Extract<Value, { t: 'dict' }>).entries.get('s:' + k)?.[1]
-      : undefined;
+  const read = (name: string): Value | undefined => {
+    const v = root.ns.get(name);
+    return v === undefined ? undefined : interp.force(v);
+  };
+  const mappings = read('NODE_CLASS_MAPPINGS');
+  const display = read('NODE_DISPLAY_NAME_MAPPINGS');
+  const displayOf = (k: string): Value | undefined => {
+    const v =
+      isObj(display ?? null) && (display as { t: string }).t === 'dict'
+        ? (display as Extract<Value, { t: 'dict' }>).entries.get('s:' + k)?.[1]
+        : undefined;
+    return v === undefined ? undefined : (asText(v) ?? v);
+  };
   const where = { file: root.file, line: 1 };
   if (mappings !== undefined) {
     if (isObj(mappings) && mappings.t === 'dict') {
-      for (const [k, cls] of mappings.entries.values()) {
-        if (typeof k !== 'string') continue;
+      for (const [key, cls] of mappings.entries.values()) {
+        const k = asText(key);
+        if (k === undefined) continue;
         guard(diags, root.file, `node ${k}`, () => {
           nodes[k] = nodeFromClass(interp, k, cls, displayOf(k), diags, where);
         });
@@ -129,7 +145,7 @@ function collect(interp: PackInterp, nodes: Record<string, ComfyNodeBody>, diags
       });
     }
   }
-  const entry = root.ns.get('comfy_entrypoint');
+  const entry = read('comfy_entrypoint');
   if (entry !== undefined) guard(diags, root.file, 'comfy_entrypoint', () => collectV3(interp, entry, nodes, diags, root.file));
 }
 
@@ -165,8 +181,8 @@ function collectV3(interp: PackInterp, entry: Value, nodes: Record<string, Comfy
         return;
       }
       const s = schema as Extract<Value, { t: 'obj' }>;
-      const id = s.attrs.get('node_id');
-      if (typeof id !== 'string') {
+      const id = asText(s.attrs.get('node_id') ?? null);
+      if (id === undefined) {
         diags.push({ file: cls.module.file, line: cls.line, field: 'node_id', message: `${cls.name}: node_id is not known statically` });
         return;
       }

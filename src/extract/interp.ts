@@ -1,7 +1,9 @@
 import type { Node } from 'web-tree-sitter';
 import { EVAL_BUDGET } from './limits.js';
-import { decodeEscapes, parseInteger } from './literals.js';
+import { parseInteger } from './literals.js';
 import { NOPE, binaryOp, compareOp, sliceOf, subscript, unaryOp } from './operators.js';
+import { evalComprehension } from './comprehensions.js';
+import { evalString } from './strings.js';
 import type { Diagnostic } from './types.js';
 import {
   type Args,
@@ -18,7 +20,6 @@ import {
   iterItems,
   keyOf,
   list,
-  pyStr,
   truthy,
   tuple,
   unknown,
@@ -38,6 +39,8 @@ export interface Frame {
   owner: ClassObj | null;
   self: Value | undefined;
   ret: Value;
+  /** Values a generator function has yielded so far (generators run to completion when called). */
+  yields?: Value[];
 }
 
 export class BudgetExceeded extends Error {}
@@ -47,6 +50,8 @@ export class PyRaise extends Error {
   constructor(
     public readonly excType: string,
     message: string,
+    public readonly file = '',
+    public readonly line = 0,
   ) {
     super(message);
   }
@@ -79,6 +84,32 @@ export abstract class Evaluator {
     if (++this.steps > EVAL_BUDGET.steps) throw new BudgetExceeded('evaluation step budget exhausted');
   }
 
+  /** The value of a deferred module-level literal (evaluated once, on first read). */
+  force(v: Value): Value {
+    if (!isObj(v) || v.t !== 'lazy') return v;
+    if (v.value === undefined) {
+      if (v.forcing) return unknown('literal refers to itself', v.module.file, v.node.startPosition.row + 1);
+      v.forcing = true;
+      const frame: Frame = {
+        module: v.module,
+        locals: null,
+        parent: null,
+        closure: null,
+        classScope: null,
+        globalNames: null,
+        owner: null,
+        self: undefined,
+        ret: null,
+      };
+      try {
+        v.value = this.ev(v.node, frame);
+      } finally {
+        v.forcing = false;
+      }
+    }
+    return v.value;
+  }
+
   unk(reason: string, frame: Frame, at: Node): Unknown {
     return unknown(reason, frame.module.file, at.startPosition.row + 1);
   }
@@ -108,7 +139,7 @@ export abstract class Evaluator {
       }
       if (f.closure && f.closure.has(name)) return f.closure.get(name)!;
       const g = f.module.ns.get(name);
-      if (g !== undefined) return g;
+      if (g !== undefined) return this.force(g);
     }
     const b = this.rt.lookupBuiltin(name);
     if (b !== undefined) return b;
@@ -135,7 +166,7 @@ export abstract class Evaluator {
       case 'identifier':
         return this.lookup(node.text, frame, node);
       case 'string':
-        return this.string(node, frame);
+        return evalString(this, node, frame);
       case 'concatenated_string': {
         let out = '';
         for (const part of node.namedChildren) {
@@ -163,7 +194,7 @@ export abstract class Evaluator {
       case 'set_comprehension':
       case 'generator_expression':
       case 'dictionary_comprehension':
-        return this.nested(frame, node, () => this.comprehension(node, frame));
+        return this.nested(frame, node, () => evalComprehension(this, node, frame));
       case 'attribute': {
         const o = this.nested(frame, node, () => this.ev(node.childForFieldName('object')!, frame));
         return isUnknown(o) ? o : this.rt.getAttr(o, node.childForFieldName('attribute')!.text, node, frame);
@@ -196,6 +227,8 @@ export abstract class Evaluator {
       }
       case 'await':
         return this.ev(node.namedChild(0)!, frame);
+      case 'yield':
+        return this.yieldExpr(node, frame);
       case 'named_expression': {
         const v = this.ev(node.childForFieldName('value')!, frame);
         (frame.locals ?? frame.module.ns).set(node.childForFieldName('name')!.text, v);
@@ -209,38 +242,6 @@ export abstract class Evaluator {
       default:
         return this.unk(`unsupported expression (${node.type})`, frame, node);
     }
-  }
-
-  private string(node: Node, frame: Frame): Value {
-    // Most literals are plain quoted text: read it without walking the children through WebAssembly.
-    const text = node.text;
-    const q = text.charCodeAt(0);
-    if ((q === 34 || q === 39) && !text.includes('\\')) {
-      const n = text.length >= 6 && text.startsWith(text[0]!.repeat(3)) ? 3 : 1;
-      return text.slice(n, text.length - n);
-    }
-    const start = node.child(0);
-    const prefix = (start?.type === 'string_start' ? start.text : '').replace(/["']+$/, '').toLowerCase();
-    if (prefix.includes('b')) return this.unk('bytes literal', frame, node);
-    if (prefix.includes('t')) return this.unk('template string', frame, node);
-    const raw = prefix.includes('r');
-    let out = '';
-    for (const part of node.namedChildren) {
-      if (part!.type === 'string_content') out += raw ? part!.text : decodeEscapes(part!.text);
-      else if (part!.type === 'interpolation') {
-        const expr = part!.childForFieldName('expression');
-        if (!expr) return this.unk('empty f-string field', frame, part!);
-        const v = this.ev(expr, frame);
-        if (isUnknown(v)) return v;
-        const conv = part!.childForFieldName('type_conversion')?.text;
-        const spec = part!.childForFieldName('format_specifier');
-        if (spec && spec.text.replace(/^:/, '') !== '') return this.unk('f-string format specifier', frame, part!);
-        const s = conv === '!r' ? (typeof v === 'string' ? `'${v}'` : pyStr(v)) : pyStr(v);
-        if (s === undefined) return this.unk('f-string field is not text', frame, part!);
-        out += s;
-      } else if (part!.type === 'escape_sequence') out += raw ? part!.text : decodeEscapes(part!.text);
-    }
-    return out;
   }
 
   private sequence(node: Node, frame: Frame): Value {
@@ -280,52 +281,6 @@ export abstract class Evaluator {
     return d;
   }
 
-  /** Iterates the clauses of a comprehension in a child scope, then builds the result. */
-  private comprehension(node: Node, frame: Frame): Value {
-    const body = node.childForFieldName('body')!;
-    const clauses = node.namedChildren.filter((c) => c!.type === 'for_in_clause' || c!.type === 'if_clause') as Node[];
-    const inner: Frame = { ...frame, locals: new Map(), parent: frame, ret: null };
-    const out: Value[] = [];
-    const d = dict();
-    let failure: Unknown | null = null;
-    const run = (i: number): void => {
-      if (failure) return;
-      if (i === clauses.length) {
-        if (node.type === 'dictionary_comprehension') {
-          const k = this.ev(body.childForFieldName('key')!, inner);
-          if (isUnknown(k)) d.partial ??= k;
-          else dictSet(d, k, this.ev(body.childForFieldName('value')!, inner));
-        } else out.push(this.ev(body, inner));
-        return;
-      }
-      const c = clauses[i]!;
-      if (c.type === 'if_clause') {
-        const t = truthy(this.ev(c.namedChild(0)!, inner));
-        if (t === undefined) failure = this.unk('comprehension condition not known statically', frame, c);
-        else if (t) run(i + 1);
-        return;
-      }
-      const src = this.ev(c.childForFieldName('right')!, i === 0 ? frame : inner);
-      const items = iterItems(src, EVAL_BUDGET.loopIterations);
-      if (!items) {
-        failure = isUnknown(src) ? src : this.unk('comprehension over a value not known statically', frame, c);
-        return;
-      }
-      for (const item of items) {
-        this.tick();
-        this.assignTarget(c.childForFieldName('left')!, item, inner);
-        run(i + 1);
-      }
-    };
-    run(0);
-    if (failure) return failure;
-    if (node.type === 'dictionary_comprehension') return d;
-    if (node.type === 'set_comprehension') {
-      return { t: 'set', entries: new Map(out.map((v) => [keyOf(v), v])) };
-    }
-    return node.type === 'generator_expression' ? tuple(out) : list(out);
-  }
-
   /** Binds a loop or assignment target (names, tuples, subscripts, attributes). */
   abstract assignTarget(target: Node, value: Value, frame: Frame): void;
 
@@ -346,10 +301,29 @@ export abstract class Evaluator {
     }
     const key = subs.length === 1 ? this.ev(subs[0]!, frame) : tuple(subs.map((s) => this.ev(s, frame)));
     if (isUnknown(key)) return key;
+    if (isObj(container) && container.t === 'class' && container.enumMembers) {
+      return (
+        container.enumMembers.find((m) => m.attrs.get('name') === key) ??
+        this.unk(`no member ${String(key)} in ${container.name}`, frame, node)
+      );
+    }
     const r = subscript(container, key);
     if (r !== NOPE) return r;
     if (isObj(container) && (container.t === 'class' || container.t === 'builtin')) return container; // typing generics: list[str]
     return this.unk('subscript not known statically', frame, node);
+  }
+
+  private yieldExpr(node: Node, frame: Frame): Value {
+    const arg = node.namedChildren.find((c) => c!.type !== 'comment');
+    const v = arg ? this.ev(arg, frame) : null;
+    if (!frame.yields) return this.unk('yield outside a generator being run', frame, node);
+    if (node.children.some((c) => c!.type === 'from')) {
+      const items = iterItems(v, EVAL_BUDGET.collectionItems);
+      if (items) pushAll(frame.yields, items);
+      else frame.yields.push(isUnknown(v) ? v : this.unk('yield from a value not known statically', frame, node));
+    } else frame.yields.push(v);
+    if (frame.yields.length > EVAL_BUDGET.collectionItems) throw new BudgetExceeded('generator yielded too many values');
+    return null;
   }
 
   private binary(node: Node, frame: Frame): Value {
@@ -438,6 +412,8 @@ export function mergeInto(d: PyDict, v: Value): void {
   if (isObj(v) && v.t === 'dict') {
     for (const [k, e] of v.entries) d.entries.set(k, e);
     if (v.partial) d.partial ??= v.partial;
+    if (v.origin && d.origin && v.origin !== d.origin) d.origin = `(${v.origin} over ${d.origin.replace(/^\((.*)\)$/, '$1')})`;
+    else d.origin ??= v.origin;
   } else if (isUnknown(v)) d.partial ??= v;
   else d.partial ??= unknown('merged value is not a dict', '', 0);
 }

@@ -1,5 +1,5 @@
 import { runtimeReason } from './stdlib.js';
-import { type Unknown, type Value, isObj, isUnknown, unknown } from './values.js';
+import { type Unknown, type Value, isEnumMember, isObj, isUnknown, plain, unknown } from './values.js';
 
 /** JSON data where integers beyond 2^53 stay exact as bigint. */
 export type Json = null | boolean | number | bigint | string | Json[] | { [k: string]: Json };
@@ -7,7 +7,8 @@ export type Json = null | boolean | number | bigint | string | Json[] | { [k: st
 /** Called for each part of a value that is not statically known; the path names where it sits. */
 export type OnUnknown = (path: string[], u: Unknown) => void;
 
-function keyText(k: Value): string | undefined {
+function keyText(k0: Value): string | undefined {
+  const k = plain(k0);
   if (typeof k === 'string') return k;
   if (typeof k === 'number' || typeof k === 'bigint') return String(k);
   if (typeof k === 'boolean') return k ? 'true' : 'false';
@@ -56,6 +57,18 @@ export function toJson(v: Value, path: string[], onUnknown: OnUnknown): Json | u
       return v.p;
     case 'class':
       return v.name;
+    case 'obj':
+      // json.dumps writes a str/int Enum member as its value and refuses a plain Enum member.
+      if (isEnumMember(v) && plain(v) !== v) return toJson(plain(v), path, onUnknown);
+      onUnknown(
+        path,
+        unknown(
+          v.kind === 'EnumMember' ? 'a plain Enum member has no JSON form (use .value)' : `a ${v.kind} object has no JSON form`,
+          '',
+          0,
+        ),
+      );
+      return undefined;
     default:
       onUnknown(path, unknown(v.t === 'ext' ? runtimeReason(v.path, false) : `a ${v.t} object has no JSON form`, '', 0));
       return undefined;

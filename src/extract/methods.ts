@@ -1,5 +1,7 @@
+import { strFormat } from './format.js';
 import { EVAL_BUDGET } from './limits.js';
 import { mergeInto } from './interp.js';
+import { compareOrder, subscript } from './operators.js';
 import {
   type Args,
   type Builtin,
@@ -13,7 +15,8 @@ import {
   iterItems,
   keyOf,
   list,
-  pyStr,
+  noteConfigRead,
+  plain,
   tuple,
   unknown,
   pushAll,
@@ -35,7 +38,7 @@ function strMethod(s: string, name: string): Builtin | undefined {
     capitalize: () => (s ? s[0]!.toUpperCase() + s.slice(1).toLowerCase() : s),
     startswith: (a) => startsEnds(s, a.pos[0], true),
     endswith: (a) => startsEnds(s, a.pos[0], false),
-    replace: (a) => (typeof a.pos[0] === 'string' && typeof a.pos[1] === 'string' ? s.split(a.pos[0]).join(a.pos[1]) : nope('str.replace')),
+    replace: (a) => replaceStr(s, a),
     removeprefix: (a) => {
       const p = str1(a);
       return p !== undefined && s.startsWith(p) ? s.slice(p.length) : s;
@@ -44,20 +47,44 @@ function strMethod(s: string, name: string): Builtin | undefined {
       const p = str1(a);
       return p && s.endsWith(p) ? s.slice(0, -p.length) : s;
     },
-    split: (a) => {
-      const sep = a.pos[0] ?? a.kw.get('sep') ?? null;
-      if (sep === null)
-        return list(
-          s
-            .trim()
-            .split(/\s+/)
-            .filter((x) => x !== ''),
-        );
-      return typeof sep === 'string' && sep ? list(s.split(sep)) : nope('str.split');
-    },
+    split: (a) => splitStr(s, a, false),
+    rsplit: (a) => splitStr(s, a, true),
+    splitlines: (a) =>
+      list(
+        s
+          .split(/\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]/)
+          .map((l, i, all) => (a.pos[0] === true && i < all.length - 1 ? l + '\n' : l))
+          .filter((l, i, all) => i < all.length - 1 || l !== ''),
+      ),
+    partition: (a) => partition(s, str1(a), false),
+    rpartition: (a) => partition(s, str1(a), true),
+    zfill: (a) => (typeof a.pos[0] === 'number' ? zfill(s, a.pos[0]) : nope('str.zfill')),
+    center: (a) => justify(s, a, 'c'),
+    ljust: (a) => justify(s, a, 'l'),
+    rjust: (a) => justify(s, a, 'r'),
+    casefold: () => s.toLowerCase(),
+    swapcase: () => [...s].map((c) => (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase())).join(''),
+    isalpha: () => /^\p{L}+$/u.test(s),
+    isalnum: () => /^[\p{L}\p{N}]+$/u.test(s),
+    isupper: () => /\p{Lu}/u.test(s) && s === s.toUpperCase(),
+    islower: () => /\p{Ll}/u.test(s) && s === s.toLowerCase(),
+    isspace: () => /^\s+$/.test(s),
+    isnumeric: () => /^\p{N}+$/u.test(s),
+    isdecimal: () => /^\d+$/.test(s),
+    rfind: (a) => (typeof a.pos[0] === 'string' ? s.lastIndexOf(a.pos[0]) : nope('str.rfind')),
+    index: (a) => (typeof a.pos[0] === 'string' && s.includes(a.pos[0]) ? s.indexOf(a.pos[0]) : nope('str.index')),
+    format_map: (a) =>
+      formatStr(s, {
+        pos: [],
+        kw:
+          isObj(a.pos[0] ?? null) && (a.pos[0] as PyDict).t === 'dict'
+            ? new Map([...(a.pos[0] as PyDict).entries.values()].filter((e) => typeof e[0] === 'string') as [string, Value][])
+            : new Map(),
+      }),
     join: (a) => {
       const items = iterItems(a.pos[0] ?? null, EVAL_BUDGET.collectionItems);
-      return items && items.every((x) => typeof x === 'string') ? (items as string[]).join(s) : nope('str.join');
+      const texts = items?.map(plain);
+      return texts && texts.every((x) => typeof x === 'string') ? (texts as string[]).join(s) : nope('str.join');
     },
     format: (a) => formatStr(s, a),
     isidentifier: () => /^[A-Za-z_]\w*$/.test(s),
@@ -84,18 +111,79 @@ function startsEnds(s: string, arg: Value | undefined, start: boolean): Value {
 }
 
 function formatStr(s: string, a: Args): Value {
-  let auto = 0;
-  let failed = false;
-  const out = s.replace(/\{\{|\}\}|\{([^{}!:]*)(![rsa])?(:[^{}]*)?\}/g, (m, field: string | undefined, _conv, spec: string | undefined) => {
-    if (m === '{{') return '{';
-    if (m === '}}') return '}';
-    if (spec && spec !== ':') failed = true;
-    const v = field === '' || field === undefined ? a.pos[auto++] : /^\d+$/.test(field) ? a.pos[Number(field)] : a.kw.get(field);
-    const t = v === undefined ? undefined : pyStr(v);
-    if (t === undefined) failed = true;
-    return t ?? '';
-  });
-  return failed ? nope('str.format') : out;
+  const field = (base: Value, path: string): Value | undefined => {
+    let v: Value = base;
+    for (const m of path.matchAll(/\[([^\]]*)\]|\.(\w+)/g)) {
+      if (m[2] !== undefined) return undefined;
+      const r = subscript(v, /^\d+$/.test(m[1]!) && !(isObj(v) && v.t === 'dict') ? Number(m[1]) : m[1]!);
+      if (typeof r === 'symbol') return undefined;
+      v = r;
+    }
+    return v;
+  };
+  const r = strFormat(s, a.pos, a.kw, field);
+  return r === undefined ? nope('str.format') : r;
+}
+
+function splitStr(s: string, a: Args, right: boolean): Value {
+  const sep = a.pos[0] ?? a.kw.get('sep') ?? null;
+  const max = a.pos[1] ?? a.kw.get('maxsplit') ?? -1;
+  if (typeof max !== 'number') return nope('str.split');
+  let parts: string[];
+  if (sep === null)
+    parts = s
+      .trim()
+      .split(/\s+/)
+      .filter((x) => x !== '');
+  else if (typeof sep === 'string' && sep) parts = s.split(sep);
+  else return nope('str.split');
+  if (max >= 0 && parts.length > max + 1) {
+    const joiner = sep === null ? ' ' : (sep as string);
+    parts = right
+      ? [parts.slice(0, parts.length - max).join(joiner), ...parts.slice(parts.length - max)]
+      : [...parts.slice(0, max), parts.slice(max).join(joiner)];
+  }
+  return list(parts);
+}
+
+function replaceStr(s: string, a: Args): Value {
+  const [from, to, count] = a.pos;
+  if (typeof from !== 'string' || typeof to !== 'string') return nope('str.replace');
+  if (typeof count === 'number' && count >= 0) {
+    let out = s;
+    let at = 0;
+    for (let i = 0; i < count; i++) {
+      const j = out.indexOf(from, at);
+      if (j < 0) break;
+      out = out.slice(0, j) + to + out.slice(j + from.length);
+      at = j + to.length + (from === '' ? 1 : 0);
+    }
+    return out;
+  }
+  return s.split(from).join(to);
+}
+
+function partition(s: string, sep: string | undefined, right: boolean): Value {
+  if (!sep) return nope('str.partition');
+  const i = right ? s.lastIndexOf(sep) : s.indexOf(sep);
+  if (i < 0) return right ? tuple(['', '', s]) : tuple([s, '', '']);
+  return tuple([s.slice(0, i), sep, s.slice(i + sep.length)]);
+}
+
+function zfill(s: string, width: number): string {
+  const sign = s[0] === '-' || s[0] === '+' ? s[0] : '';
+  return sign + s.slice(sign.length).padStart(width - sign.length, '0');
+}
+
+function justify(s: string, a: Args, how: 'l' | 'r' | 'c'): Value {
+  const width = a.pos[0];
+  const fill = a.pos[1] ?? ' ';
+  if (typeof width !== 'number' || typeof fill !== 'string' || fill.length !== 1) return nope('str.' + how + 'just');
+  const n = Math.max(0, width - s.length);
+  if (how === 'l') return s + fill.repeat(n);
+  if (how === 'r') return fill.repeat(n) + s;
+  const left = Math.floor(n / 2) + (n % 2 && width % 2 ? 1 : 0);
+  return fill.repeat(left) + s + fill.repeat(n - left);
 }
 
 function listMethod(l: PyList, name: string): Builtin | undefined {
@@ -151,11 +239,18 @@ function listMethod(l: PyList, name: string): Builtin | undefined {
   return impl ? fn(`list.${name}`, impl) : undefined;
 }
 
-export function sortValues(items: Value[]): boolean {
-  if (items.every((x) => typeof x === 'string'))
-    items.sort((a, b) => ((a as string) < (b as string) ? -1 : (a as string) > (b as string) ? 1 : 0));
-  else if (items.every((x) => typeof x === 'number')) items.sort((a, b) => (a as number) - (b as number));
-  else return false;
+/** Sorts in place by Python's ordering (stable); false when some pair has no order. */
+export function sortValues(items: Value[], keys: Value[] = items, reverse = false): boolean {
+  const idx = items.map((_, i) => i);
+  let ok = true;
+  idx.sort((x, y) => {
+    const c = compareOrder(keys[x]!, keys[y]!);
+    if (c === undefined) ok = false;
+    return (c ?? 0) * (reverse ? -1 : 1);
+  });
+  if (!ok) return false;
+  const sorted = idx.map((i) => items[i]!);
+  for (let i = 0; i < sorted.length; i++) items[i] = sorted[i]!;
   return true;
 }
 
@@ -172,7 +267,10 @@ function dictMethod(d: PyDict, name: string): Builtin | undefined {
       for (const [k, v] of a.kw) dictSet(d, k, v);
       return null;
     },
-    get: (a) => dictGet(d, a.pos[0] ?? null) ?? (d.partial ? d.partial : (a.pos[1] ?? null)),
+    get: (a) => {
+      noteConfigRead(d, a.pos[0] ?? null);
+      return dictGet(d, a.pos[0] ?? null) ?? (d.partial ? d.partial : (a.pos[1] ?? null));
+    },
     setdefault: (a) => {
       const k = a.pos[0] ?? null;
       const cur = dictGet(d, k);
@@ -183,7 +281,7 @@ function dictMethod(d: PyDict, name: string): Builtin | undefined {
     keys: () => list([...d.entries.values()].map((e) => e[0])),
     values: () => list([...d.entries.values()].map((e) => e[1])),
     items: () => (d.partial ? d.partial : list([...d.entries.values()].map((e) => tuple([e[0], e[1]])))),
-    copy: () => ({ t: 'dict', entries: new Map(d.entries), partial: d.partial }),
+    copy: () => ({ t: 'dict', entries: new Map(d.entries), partial: d.partial, origin: d.origin }),
     pop: (a) => {
       const k = keyOf(a.pos[0] ?? null);
       const e = d.entries.get(k);
@@ -200,7 +298,8 @@ function dictMethod(d: PyDict, name: string): Builtin | undefined {
 }
 
 /** Methods of builtin values (str, list, tuple, dict, set); undefined for other names. */
-export function builtinMethod(v: Value, name: string): Builtin | undefined {
+export function builtinMethod(v0: Value, name: string): Builtin | undefined {
+  const v = plain(v0);
   if (typeof v === 'string') return strMethod(v, name);
   if (!isObj(v)) return undefined;
   if (v.t === 'list') return listMethod(v, name);

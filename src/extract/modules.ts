@@ -2,11 +2,16 @@ import { posix } from 'node:path';
 import type { Node, Parser, Tree } from 'web-tree-sitter';
 import { type Frame, PyRaise, type Runtime } from './interp.js';
 import { decodeSource, firstSyntaxError, parseSource } from './python.js';
-import { type Host, callValue, classAttr, getAttr, makeBuiltins, ownAttr } from './runtime.js';
-import { Interp, moduleFrame } from './statements.js';
+import { makeBuiltins } from './builtins.js';
+import { type Host, callValue, classAttr, getAttr, ownAttr } from './runtime.js';
+import { Interp } from './definitions.js';
+import { ComfyTable } from './comfyui.js';
+import { DataFiles } from './datafiles.js';
+import { buildEnum } from './enums.js';
+import { moduleFrame } from './statements.js';
 import { PACK_ROOT, type PackFS, WELL_KNOWN } from './stdlib.js';
 import { v3Resolve, v3Rest } from './v3.js';
-import { type Args, type ModuleObj, type Value, isObj, isUnknown, iterItems } from './values.js';
+import { type Args, type ClassObj, type ModuleObj, type Value, isObj, isUnknown, iterItems } from './values.js';
 
 /** Top-level modules of ComfyUI itself: an absolute import of these never means a pack file. */
 const COMFY_MODULES = new Set([
@@ -31,16 +36,20 @@ export interface PackSources {
   paths: string[];
   /** Python package name the pack is imported under (its folder name). */
   name: string;
+  /** The sources are ComfyUI's own (the table generator): its modules are in-pack and keep their names. */
+  comfyui?: boolean;
 }
 
 /** The interpreter for one pack: module loading and import resolution on top of Interp. */
 export class PackInterp extends Interp implements Host {
   readonly rt: Runtime;
   readonly fs: PackFS;
+  readonly data: DataFiles;
+  readonly comfy = new ComfyTable();
   readonly interp = this;
   parsedFiles = 0;
   private readonly modules = new Map<string, ModuleObj>();
-  private readonly trees: Tree[] = [];
+  private readonly trees = new Map<string, Tree>();
   private readonly files = new Set<string>();
   private readonly dirs = new Map<string, Set<string>>();
   private readonly builtins: Map<string, Value>;
@@ -62,10 +71,11 @@ export class PackInterp extends Interp implements Host {
       }
     }
     const rel = (p: string): string | null => (p === PACK_ROOT ? '' : p.startsWith(PACK_ROOT + '/') ? p.slice(PACK_ROOT.length + 1) : null);
+    this.data = new DataFiles(pack.sources, (r) => this.files.has(r));
     this.fs = {
       isFile: (p) => {
         const r = rel(p);
-        return r !== null && this.files.has(r);
+        return r !== null && (this.files.has(r) || this.data.isWritten(r));
       },
       isDir: (p) => {
         const r = rel(p);
@@ -92,7 +102,8 @@ export class PackInterp extends Interp implements Host {
         isAsync: false,
         owner: null,
       }),
-      classAttrInScope: (cls, name) => ownAttr(this, cls, name),
+      // `CATEGORY = CATEGORY` in a class body reads the enclosing scope's name, as Python does.
+      classAttrInScope: (cls, name) => (cls.resolving.has(name) ? undefined : ownAttr(this, cls, name)),
     };
   }
 
@@ -106,14 +117,41 @@ export class PackInterp extends Interp implements Host {
     }
   }
 
+  /** Model folders the pack registers with ComfyUI that point into the pack itself. */
+  readonly folders = new Map<string, { dirs: string[]; exts: string[] }>();
+
+  /** Attributes the pack sets on ComfyUI's modules (`nodes.VHSLoadFormats = {}`), read back by later code. */
+  private readonly externalAttrs = new Map<string, Value>();
+
+  protected externalItemSet(path: string, key: Value, value: Value, attribute = false): void {
+    if (attribute && typeof key === 'string') {
+      this.externalAttrs.set(`${path}.${key}`, value);
+      return;
+    }
+    if (path !== 'folder_paths.folder_names_and_paths' || typeof key !== 'string') return;
+    const pair = iterItems(value, 2);
+    const dirs = pair && pair.length === 2 ? iterItems(pair[0]!, 64) : undefined;
+    const exts = pair && pair.length === 2 ? iterItems(pair[1]!, 64) : undefined;
+    const paths = dirs?.map((d) => (typeof d === 'string' ? d : isObj(d) && d.t === 'path' ? d.p : null));
+    if (!paths || !exts || paths.some((p) => p === null) || exts.some((e) => typeof e !== 'string')) {
+      this.folders.delete(key);
+      return;
+    }
+    this.folders.set(key, { dirs: paths as string[], exts: exts as string[] });
+  }
+
+  protected classCreated(cls: ClassObj): void {
+    buildEnum(this, cls);
+  }
+
   classAttr(cls: Extract<Value, { t: 'class' }>, name: string): Value | undefined {
     return classAttr(this, cls, name);
   }
 
   /** Frees the parse trees (they live in the WebAssembly heap). */
   dispose(): void {
-    for (const t of this.trees) t.delete();
-    this.trees.length = 0;
+    for (const t of this.trees.values()) t.delete();
+    this.trees.clear();
   }
 
   private fileOf(key: string): { file: string; isPackage: boolean } | null {
@@ -135,44 +173,57 @@ export class PackInterp extends Interp implements Host {
     if (existing) return existing;
     const where = this.fileOf(key);
     if (!where) return null;
-    const name = key ? `${this.pack.name}.${key}` : this.pack.name;
-    const module: ModuleObj = { t: 'module', name, file: where.file, ns: new Map(), isPackage: where.isPackage, state: 'loading' };
-    module.ns.set('__name__', name);
-    module.ns.set('__file__', posix.join(PACK_ROOT, where.file));
-    module.ns.set('__package__', where.isPackage ? name : name.split('.').slice(0, -1).join('.'));
+    const name = this.pack.comfyui ? key : key ? `${this.pack.name}.${key}` : this.pack.name;
+    const module = newModule(name, where.file, where.isPackage);
     this.modules.set(key, module);
     const parentKey = key.includes('.') ? key.slice(0, key.lastIndexOf('.')) : key ? '' : null;
-    const src = this.pack.sources.get(where.file);
-    if (src !== undefined) this.run(module, src);
+    if (this.pack.sources.has(where.file)) this.run(module);
     module.state = 'done';
     if (parentKey !== null) this.modules.get(parentKey)?.ns.set(key.split('.').pop()!, module);
     return module;
   }
 
-  private run(module: ModuleObj, bytes: Buffer): void {
-    const text = decodeSource(bytes);
-    if (text === null) {
-      this.diag({ file: module.file, line: 1, message: 'file is not valid UTF-8 (and declares no other encoding); not evaluated' });
-      module.state = 'failed';
-      throw new PyRaise('SyntaxError', `${module.file} is not valid UTF-8`);
-    }
-    const tree = parseSource(this.parser, text);
-    this.trees.push(tree);
-    this.parsedFiles++;
-    const err = firstSyntaxError(tree.rootNode);
-    if (err) {
-      this.diag({
-        file: module.file,
-        line: err.line,
-        message: `syntax error near ${JSON.stringify(err.text)}; evaluated what could be recovered`,
-      });
+  /** Runs a pack file as the body of `module` (an import, or importlib's `exec_module`). */
+  run(module: ModuleObj): void {
+    let tree = this.trees.get(module.file);
+    if (!tree) {
+      const text = decodeSource(this.pack.sources.get(module.file)!);
+      if (text === null) {
+        this.diag({ file: module.file, line: 1, message: 'file is not valid UTF-8 (and declares no other encoding); not evaluated' });
+        module.state = 'failed';
+        throw new PyRaise('SyntaxError', `${module.file} is not valid UTF-8`);
+      }
+      tree = parseSource(this.parser, text);
+      this.trees.set(module.file, tree);
+      this.parsedFiles++;
+      const err = firstSyntaxError(tree.rootNode);
+      if (err) {
+        this.diag({
+          file: module.file,
+          line: err.line,
+          message: `syntax error near ${JSON.stringify(err.text)}; evaluated what could be recovered`,
+        });
+      }
     }
     this.execModule(module, tree.rootNode);
   }
 
+  /** A pack-relative .py file, or null. */
+  sourceFile(rel: string): boolean {
+    return rel.endsWith('.py') && this.pack.sources.has(rel);
+  }
+
+  /** In-pack key of a module name (`pack.sub.mod` → `sub.mod`), or null for a name outside the pack. */
+  private keyOfName(name: string): string | null {
+    if (this.pack.comfyui) return name;
+    if (name === this.pack.name) return '';
+    return name.startsWith(this.pack.name + '.') ? name.slice(this.pack.name.length + 1) : null;
+  }
+
   /** Key of the package `level` dots above a module. */
   private relativeBase(from: ModuleObj, level: number): string | null {
-    const key = from.name === this.pack.name ? '' : from.name.slice(this.pack.name.length + 1);
+    const key = this.keyOfName(from.name);
+    if (key === null) return null;
     let parts = key === '' ? [] : key.split('.');
     if (!from.isPackage) parts = parts.slice(0, -1);
     for (let i = 1; i < level; i++) {
@@ -185,6 +236,7 @@ export class PackInterp extends Interp implements Host {
   /** In-pack key of an absolute dotted name, or null when the name is outside the pack. */
   private absoluteKey(dotted: string): string | null {
     const parts = dotted.split('.');
+    if (this.pack.comfyui) return this.moduleExists(dotted) ? dotted : null;
     if (COMFY_MODULES.has(parts[0]!)) return null;
     const norm = (s: string): string => s.toLowerCase().replace(/-/g, '_');
     const own = norm(this.pack.name);
@@ -200,8 +252,13 @@ export class PackInterp extends Interp implements Host {
     return m;
   }
 
-  private external(path: string): Value {
+  /** A name from outside the pack: a known constant, ComfyUI's own (the table), the V3 API, or opaque. */
+  external(path: string): Value {
+    const set = this.externalAttrs.get(path);
+    if (set !== undefined) return set;
     if (WELL_KNOWN[path] !== undefined) return WELL_KNOWN[path]!;
+    const comfy = this.comfy.resolve(path);
+    if (comfy !== undefined) return comfy;
     const rest = v3Rest(path);
     const known = rest !== null ? v3Resolve(rest) : undefined;
     return known ?? { t: 'ext', path };
@@ -211,14 +268,7 @@ export class PackInterp extends Interp implements Host {
     let key: string | null;
     if (name.startsWith('.')) {
       const level = /^\.+/.exec(name)![0].length;
-      const pkgKey =
-        pkg === null
-          ? null
-          : pkg === this.pack.name
-            ? ''
-            : pkg.startsWith(this.pack.name + '.')
-              ? pkg.slice(this.pack.name.length + 1)
-              : null;
+      const pkgKey = pkg === null ? null : this.keyOfName(pkg);
       if (pkgKey === null) return this.unk(`relative import of ${name} from an unknown package`, frame, at);
       let parts = pkgKey ? pkgKey.split('.') : [];
       parts = parts.slice(0, parts.length - (level - 1));
@@ -239,9 +289,12 @@ export class PackInterp extends Interp implements Host {
         const dotted = (aliased ? n!.childForFieldName('name')! : n!).text.replace(/\s+/g, '');
         const key = this.absoluteKey(dotted);
         if (key === null) {
+          const top = dotted.split('.')[0]!;
+          // `import pkg.missing` still binds the package when `pkg` itself is in the pack.
+          const topKey = aliased ? null : this.absoluteKey(top);
           bind(
-            aliased ? n!.childForFieldName('alias')!.text : dotted.split('.')[0]!,
-            this.external(aliased ? dotted : dotted.split('.')[0]!),
+            aliased ? n!.childForFieldName('alias')!.text : top,
+            topKey !== null ? (this.loadChain(topKey) ?? this.external(top)) : this.external(aliased ? dotted : top),
           );
           continue;
         }
@@ -281,9 +334,10 @@ export class PackInterp extends Interp implements Host {
     }
     if (wildcard) {
       const all = m.ns.get('__all__');
-      const allowed = all !== undefined ? iterItems(all, 100_000) : undefined;
+      const listed = all !== undefined ? iterItems(this.force(all), 100_000) : undefined;
+      const allowed = listed ? new Set(listed) : undefined;
       for (const [k, v] of m.ns) {
-        if (allowed ? allowed.includes(k) : !k.startsWith('_')) bind(k, v);
+        if (allowed ? allowed.has(k) : !k.startsWith('_')) bind(k, v);
       }
       return;
     }
@@ -307,6 +361,14 @@ export class PackInterp extends Interp implements Host {
     const scope = frame.locals && !(frame.globalNames && frame.globalNames.has(name)) ? frame.locals : frame.module.ns;
     scope.set(name, v);
   }
+}
+
+export function newModule(name: string, file: string, isPackage: boolean): ModuleObj {
+  const module: ModuleObj = { t: 'module', name, file, ns: new Map(), isPackage, state: 'loading' };
+  module.ns.set('__name__', name);
+  module.ns.set('__file__', posix.join(PACK_ROOT, file));
+  module.ns.set('__package__', isPackage ? name : name.split('.').slice(0, -1).join('.'));
+  return module;
 }
 
 export { isObj, isUnknown };

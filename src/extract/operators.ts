@@ -1,3 +1,4 @@
+import { percentFormat } from './format.js';
 import { EVAL_BUDGET } from './limits.js';
 import {
   type PyDict,
@@ -8,8 +9,10 @@ import {
   isUnknown,
   keyOf,
   list,
+  noteConfigRead,
   normInt,
   numeric,
+  plain,
   pyEquals,
   tuple,
   pushAll,
@@ -52,7 +55,9 @@ function intOp(a: number | bigint, b: number | bigint, op: string): OpResult {
 
 const isInt = (v: number | bigint): boolean => typeof v === 'bigint' || Number.isInteger(v);
 
-export function binaryOp(op: string, a: Value, b: Value): OpResult {
+export function binaryOp(op: string, a0: Value, b0: Value): OpResult {
+  const a = plain(a0);
+  const b = plain(b0);
   const na = numeric(a);
   const nb = numeric(b);
   if (na !== undefined && nb !== undefined) {
@@ -100,6 +105,12 @@ export function binaryOp(op: string, a: Value, b: Value): OpResult {
     if (bothInt && !Number.isSafeInteger(r)) return intOp(na, nb, op);
     return r;
   }
+  if (typeof a === 'string' && op === '%') {
+    const hidden = isObj(b) && b.t === 'list' ? b.items.find(isUnknown) : undefined;
+    if (hidden) return hidden;
+    const r = percentFormat(a, b, (k) => (isObj(b) && b.t === 'dict' ? dictGet(b, k) : undefined));
+    return r === undefined || r.length > EVAL_BUDGET.stringChars ? NOPE : r;
+  }
   if (typeof a === 'string' && typeof b === 'string' && op === '+') {
     return a.length + b.length > EVAL_BUDGET.stringChars ? NOPE : a + b;
   }
@@ -122,7 +133,7 @@ export function binaryOp(op: string, a: Value, b: Value): OpResult {
       return { t: 'list', tuple: a.tuple, items: [...a.items, ...b.items] };
     }
     if (op === '|' && a.t === 'dict' && b.t === 'dict') {
-      const d: PyDict = { t: 'dict', entries: new Map([...a.entries, ...b.entries]) };
+      const d: PyDict = { t: 'dict', entries: new Map([...a.entries, ...b.entries]), origin: a.origin ?? b.origin };
       if (a.partial || b.partial) d.partial = a.partial ?? b.partial;
       return d;
     }
@@ -136,20 +147,34 @@ export function binaryOp(op: string, a: Value, b: Value): OpResult {
   return NOPE;
 }
 
-function compareOrder(a: Value, b: Value): number | undefined {
+/** Python's ordering of two values (numbers, strings, paths, tuples and lists of those); undefined otherwise. */
+export function compareOrder(a0: Value, b0: Value): number | undefined {
+  const a = plain(a0);
+  const b = plain(b0);
   const na = numeric(a);
   const nb = numeric(b);
   if (na !== undefined && nb !== undefined) return Number(na) < Number(nb) ? -1 : Number(na) > Number(nb) ? 1 : 0;
   if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
+  if (isObj(a) && isObj(b) && a.t === 'path' && b.t === 'path') return a.p < b.p ? -1 : a.p > b.p ? 1 : 0;
+  if (isObj(a) && isObj(b) && a.t === 'list' && b.t === 'list' && a.tuple === b.tuple) {
+    for (let i = 0; i < Math.min(a.items.length, b.items.length); i++) {
+      const c = compareOrder(a.items[i]!, b.items[i]!);
+      if (c !== 0) return c;
+    }
+    return a.items.length - b.items.length;
+  }
   return undefined;
 }
 
-export function contains(container: Value, item: Value): boolean | undefined {
+export function contains(container0: Value, item0: Value): boolean | undefined {
+  const container = plain(container0);
+  const item = plain(item0);
   if (isUnknown(item)) return undefined;
   if (typeof container === 'string') return typeof item === 'string' ? container.includes(item) : undefined;
   if (!isObj(container)) return undefined;
   switch (container.t) {
     case 'dict':
+      noteConfigRead(container, item);
       return container.entries.has(keyOf(item)) ? true : container.partial ? undefined : false;
     case 'set':
       return container.entries.has(keyOf(item));
@@ -225,7 +250,8 @@ export function sliceOf(seq: Value, start: Value, stop: Value, step: Value): OpR
   return { t: 'list', tuple: (seq as { tuple: boolean }).tuple, items: idx.map((i) => items[i]!) };
 }
 
-export function subscript(container: Value, key: Value): OpResult {
+export function subscript(container0: Value, key: Value): OpResult {
+  const container = plain(container0);
   if (typeof container === 'string') {
     const k = normIndex(key, container.length);
     return k === undefined ? NOPE : container[k]!;
@@ -236,6 +262,7 @@ export function subscript(container: Value, key: Value): OpResult {
     return k === undefined ? NOPE : container.items[k]!;
   }
   if (container.t === 'dict') {
+    noteConfigRead(container, key);
     const v = dictGet(container, key);
     return v === undefined ? NOPE : v;
   }

@@ -1,35 +1,39 @@
 import type { Node } from 'web-tree-sitter';
-import { EVAL_BUDGET } from './limits.js';
+import type { ComfyTable } from './comfyui.js';
+import type { DataFiles } from './datafiles.js';
+import type { Interp } from './definitions.js';
+import { enumLookup } from './enums.js';
+import { callExternal } from './extcalls.js';
 import { type Frame, type Runtime, PyRaise } from './interp.js';
-import { builtinMethod, sortValues } from './methods.js';
-import type { Interp } from './statements.js';
-import { type PackFS, WELL_KNOWN, callStdlib, pathAttr, runtimeReason } from './stdlib.js';
-import { v3Call, v3Resolve, v3Rest, v3TypeAttr } from './v3.js';
+import { builtinMethod } from './methods.js';
+import { type PackFS, pathAttr } from './stdlib.js';
+import { v3TypeAttr } from './v3.js';
 import {
   type Args,
-  type Builtin,
   type ClassObj,
   type FuncObj,
+  type ModuleObj,
+  type PyDict,
   type Value,
   dict,
-  dictFrom,
   dictSet,
   isObj,
   isUnknown,
-  iterItems,
-  list,
-  numeric,
-  pyStr,
-  rangeLength,
-  truthy,
-  tuple,
   unknown,
 } from './values.js';
 
 export interface Host {
   interp: Interp;
   fs: PackFS;
+  data: DataFiles;
+  comfy: ComfyTable;
   importByName(name: string, pkg: string | null, at: Node, frame: Frame): Value;
+  /** A dotted name outside the pack, resolved to a known value where there is one. */
+  external(path: string): Value;
+  /** Runs a pack .py file (pack-relative) as the body of a module object (importlib's exec_module). */
+  run(module: ModuleObj): void;
+  sourceFile(rel: string): boolean;
+  folders: Map<string, { dirs: string[]; exts: string[] }>;
 }
 
 /** Method resolution order: depth-first, left to right, each class once. */
@@ -109,24 +113,26 @@ export function getAttr(host: Host, o: Value, name: string, at: Node, frame: Fra
   switch (o.t) {
     case 'unknown':
       return o;
-    case 'ext': {
-      const path = `${o.path}.${name}`;
-      if (WELL_KNOWN[path] !== undefined) return WELL_KNOWN[path]!;
-      const rest = v3Rest(path);
-      if (rest !== null) {
-        const known = v3Resolve(rest);
-        if (known !== undefined) return known;
-      }
-      return { t: 'ext', path };
-    }
+    case 'dict':
+      return o.attrs?.get(name) ?? missing();
+    case 'ext':
+      return host.external(`${o.path}.${name}`);
     case 'module': {
       const v = o.ns.get(name);
-      if (v !== undefined) return v;
+      if (v !== undefined) return host.interp.force(v);
       if (name === '__name__') return o.name;
       return missing();
     }
     case 'class': {
-      if (name === '__name__') return o.name;
+      if (name === '__name__' || name === '__qualname__') return o.name;
+      if (name === '__module__') return o.module.name;
+      // A docstring is not inherited.
+      if (name === '__doc__') return ownAttr(host, o, name) ?? null;
+      if (name === '__members__' && o.enumMembers) {
+        const d = dict();
+        for (const m of o.enumMembers) dictSet(d, m.attrs.get('name')!, m);
+        return d;
+      }
       const v = classAttr(host, o, name);
       return v === undefined ? missing() : bindAttr(v, o, false);
     }
@@ -138,33 +144,54 @@ export function getAttr(host: Host, o: Value, name: string, at: Node, frame: Fra
       if (o.kind === 'V3Type') return v3TypeAttr(o, name) ?? missing();
       if (o.kind === 'super') {
         const chain = mro(o.attrs.get('cls') as ClassObj).slice(1);
+        const self = o.attrs.get('self') ?? null;
         for (const c of chain) {
           if (isObj(c) && c.t === 'class') {
             const v = ownAttr(host, c, name);
-            if (v !== undefined)
-              return bindAttr(
-                v,
-                o.attrs.get('self') ?? null,
-                isObj(o.attrs.get('self') ?? null) && (o.attrs.get('self') as { t: string }).t === 'inst',
-              );
+            if (v !== undefined) return bindAttr(v, self, isObj(self) && self.t === 'inst');
+          } else if (isObj(c) && c.t === 'builtin' && c.name === 'dict' && isObj(self) && self.t === 'dict') {
+            // super().__init__(...) of a dict subclass fills the dict itself.
+            const m = builtinMethod(self, name === '__init__' ? 'update' : name);
+            if (m) return m;
           }
         }
         return missing();
       }
+      if (o.kind === 'File') return host.data.method(o, name) ?? missing();
       if (o.kind === 'Hidden' && (name === 'value' || name === 'name')) return o.attrs.get(name)!;
       return o.attrs.get(name) ?? missing();
     }
     case 'path':
       return pathAttr(o, name, host.fs) ?? missing();
-    case 'func':
-      return name === '__name__' ? o.name : missing();
+    case 'func': {
+      if (name === '__name__' || name === '__qualname__') return o.name;
+      if (name === '__doc__') return docOf(host, o, frame);
+      return missing();
+    }
     default:
       return missing();
   }
 }
 
-function isStrClass(cls: ClassObj): boolean {
-  return mro(cls).some((c) => isObj(c) && ((c.t === 'builtin' && c.name === 'str') || (c.t === 'ext' && /(^|\.)str$/.test(c.path))));
+function derivesFrom(cls: ClassObj, builtin: string): boolean {
+  return mro(cls).some(
+    (c) =>
+      isObj(c) &&
+      ((c.t === 'builtin' && c.name === builtin) || (c.t === 'ext' && (c.path === builtin || c.path === `builtins.${builtin}`))),
+  );
+}
+
+const DICT_BASES = new Set(['collections.OrderedDict', 'typing.Dict', 'collections.UserDict']);
+
+function isDictClass(cls: ClassObj): boolean {
+  return derivesFrom(cls, 'dict') || mro(cls).some((c) => isObj(c) && c.t === 'ext' && DICT_BASES.has(c.path));
+}
+
+function docOf(host: Host, fn: FuncObj, frame: Frame): Value {
+  const body = fn.node.childForFieldName('body');
+  const first = body?.namedChildren.find((c) => c!.type !== 'comment');
+  const doc = first?.type === 'expression_statement' && first.namedChild(0)?.type === 'string' ? first.namedChild(0)! : null;
+  return doc ? host.interp.ev(doc, { ...frame, module: fn.module }) : null;
 }
 
 /** Calls any value; pack functions are interpreted, the rest is answered by builtins or becomes unknown. */
@@ -179,13 +206,15 @@ export function callValue(host: Host, fn: Value, args: Args, at: Node, frame: Fr
     case 'bound':
       return interp.callFunction(fn.fn, args, at, fn.self);
     case 'class': {
-      if (isStrClass(fn))
+      if (fn.enumMembers)
+        return enumLookup(fn, args.pos[0] ?? null, true) ?? interp.unk(`no member of ${fn.name} with that value`, frame, at);
+      if (derivesFrom(fn, 'str'))
         return typeof args.pos[0] === 'string'
           ? args.pos[0]
           : args.pos.length === 0
             ? ''
             : interp.unk('str subclass of a non-text value', frame, at);
-      const inst: Value = { t: 'inst', cls: fn, attrs: new Map() };
+      const inst: Value = isDictClass(fn) ? dictInstance(host, fn, args, at, frame) : { t: 'inst', cls: fn, attrs: new Map() };
       const init = classAttr(host, fn, '__init__');
       if (isObj(init ?? null) && (init as FuncObj).t === 'func') {
         try {
@@ -196,22 +225,8 @@ export function callValue(host: Host, fn: Value, args: Args, at: Node, frame: Fr
       }
       return inst;
     }
-    case 'ext': {
-      const rest = v3Rest(fn.path);
-      if (rest !== null) {
-        const v = v3Call(rest, args);
-        if (v !== undefined) return v;
-      }
-      if (fn.path === 'importlib.import_module') {
-        const name = args.pos[0];
-        const pkg = args.pos[1] ?? args.kw.get('package') ?? null;
-        if (typeof name === 'string' && (pkg === null || typeof pkg === 'string')) return host.importByName(name, pkg, at, frame);
-        return interp.unk('importlib.import_module with a name not known statically', frame, at);
-      }
-      const std = callStdlib(fn.path, args, host.fs);
-      if (std !== undefined) return std;
-      return interp.unk(runtimeReason(fn.path, true), frame, at);
-    }
+    case 'ext':
+      return callExternal(host, fn.path, args, at, frame);
     case 'unknown':
       return fn;
     default:
@@ -223,216 +238,18 @@ function typeName(v: Value): string {
   return v === null ? 'None' : typeof v;
 }
 
-const b = (name: string, call: (a: Args, at: Node) => Value): Builtin => ({ t: 'builtin', name, call });
-
-/** The builtins namespace; `frameOf` gives the calling frame for super(). */
-export function makeBuiltins(host: Host, currentFrame: () => Frame): Map<string, Value> {
-  const interp = host.interp;
-  const u = (reason: string, at: Node): Value => interp.unk(reason, currentFrame(), at);
-  const seq = (v: Value | undefined, at: Node): Value[] | Value =>
-    iterItems(v ?? null, EVAL_BUDGET.collectionItems) ?? (isUnknown(v ?? null) ? v! : u('iterable not known statically', at));
-  const m = new Map<string, Value>();
-  const def = (name: string, call: (a: Args, at: Node) => Value): void => {
-    m.set(name, b(name, call));
-  };
-  def('len', (a, at) => {
-    const v = a.pos[0] ?? null;
-    if (typeof v === 'string') return v.length;
-    if (isObj(v) && v.t === 'range') return rangeLength(v);
-    const items = iterItems(v, EVAL_BUDGET.collectionItems);
-    return items ? items.length : u('len() of a value not known statically', at);
-  });
-  def('range', (a, at) => {
-    const n = a.pos.map((x) => numeric(x));
-    if (n.some((x) => x === undefined) || n.length === 0) return u('range() bounds not known statically', at);
-    const [start, stop, step] = n.length === 1 ? [0, Number(n[0]), 1] : [Number(n[0]), Number(n[1]), n[2] === undefined ? 1 : Number(n[2])];
-    return step === 0 ? u('range() step 0', at) : { t: 'range', start, stop, step };
-  });
-  def('str', (a, at) => {
-    const s = a.pos.length ? pyStr(a.pos[0]!) : '';
-    return s ?? u('str() of a value not known statically', at);
-  });
-  def('int', (a, at) => {
-    const v = a.pos[0] ?? 0;
-    if (typeof v === 'string' && /^\s*[-+]?\d+\s*$/.test(v)) return Number(v);
-    const n = numeric(v);
-    return n === undefined ? u('int() not known statically', at) : typeof n === 'bigint' ? n : Math.trunc(n);
-  });
-  def('float', (a, at) => {
-    const v = a.pos[0] ?? 0;
-    if (typeof v === 'string')
-      return /^\s*[-+]?inf(inity)?\s*$/i.test(v)
-        ? v.includes('-')
-          ? -Infinity
-          : Infinity
-        : Number.isNaN(Number(v))
-          ? u('float() of text', at)
-          : Number(v);
-    const n = numeric(v);
-    return n === undefined ? u('float() not known statically', at) : Number(n);
-  });
-  def('bool', (a, at) => {
-    const t = truthy(a.pos[0] ?? false);
-    return t === undefined ? u('bool() not known', at) : t;
-  });
-  def('list', (a, at) => {
-    const s = seq(a.pos[0] ?? list([]), at);
-    return Array.isArray(s) ? list([...s]) : s;
-  });
-  def('tuple', (a, at) => {
-    const s = seq(a.pos[0] ?? list([]), at);
-    return Array.isArray(s) ? tuple([...s]) : s;
-  });
-  def('set', (a, at) => {
-    const s = seq(a.pos[0] ?? list([]), at);
-    if (!Array.isArray(s)) return s;
-    const d = dictFrom(s.map((x) => [x, null]));
-    return { t: 'set', entries: new Map([...d.entries].map(([k, e]) => [k, e[0]])) };
-  });
-  def('dict', (a, at) => {
-    const d = dict();
-    const src = a.pos[0];
-    if (src !== undefined) {
-      if (isObj(src) && src.t === 'dict') {
-        d.entries = new Map(src.entries);
-        d.partial = src.partial;
-      } else {
-        const items = seq(src, at);
-        if (!Array.isArray(items)) return items;
-        for (const p of items) if (isObj(p) && p.t === 'list' && p.items.length === 2) dictSet(d, p.items[0]!, p.items[1]!);
-      }
-    }
-    for (const [k, v] of a.kw) dictSet(d, k, v);
-    return d;
-  });
-  def('sorted', (a, at) => {
-    const s = seq(a.pos[0], at);
-    if (!Array.isArray(s)) return s;
-    const out = [...s];
-    if (a.kw.size > 0 || !sortValues(out)) return u('sorted() with a key or mixed values', at);
-    return list(out);
-  });
-  def('reversed', (a, at) => {
-    const s = seq(a.pos[0], at);
-    return Array.isArray(s) ? list([...s].reverse()) : s;
-  });
-  def('enumerate', (a, at) => {
-    const s = seq(a.pos[0], at);
-    const start = Number(numeric(a.pos[1] ?? a.kw.get('start') ?? 0) ?? 0);
-    return Array.isArray(s) ? list(s.map((x, i) => tuple([i + start, x]))) : s;
-  });
-  def('zip', (a, at) => {
-    const seqs = a.pos.map((x) => seq(x, at));
-    const bad = seqs.find((s) => !Array.isArray(s));
-    if (bad) return bad as Value;
-    const n = Math.min(...(seqs as Value[][]).map((s) => s.length));
-    return list(Array.from({ length: n }, (_, i) => tuple((seqs as Value[][]).map((s) => s[i]!))));
-  });
-  def('isinstance', (a, at) => u('isinstance() at run time', at));
-  def('getattr', (a, at) => {
-    const [o, name, dflt] = a.pos;
-    if (typeof name !== 'string') return u('getattr() with a name not known statically', at);
-    const v = getAttr(host, o ?? null, name, at, currentFrame());
-    return isUnknown(v) &&
-      dflt !== undefined &&
-      isObj(o ?? null) &&
-      (o as { t: string }).t !== 'ext' &&
-      (o as { t: string }).t !== 'unknown'
-      ? dflt
-      : v;
-  });
-  def('hasattr', (a, at) => {
-    const [o, name] = a.pos;
-    if (typeof name !== 'string') return u('hasattr() not known', at);
-    const v = getAttr(host, o ?? null, name, at, currentFrame());
-    return isUnknown(v) ? (isObj(o ?? null) && ['module', 'class', 'inst'].includes((o as { t: string }).t) ? false : v) : true;
-  });
-  def('setattr', (a) => {
-    if (typeof a.pos[1] === 'string') interp.setAttr(a.pos[0] ?? null, a.pos[1], a.pos[2] ?? null);
-    return null;
-  });
-  def('type', (a, at) => {
-    if (a.pos.length !== 3) return u('type() of a value', at);
-    const [name, bases, body] = a.pos;
-    if (typeof name !== 'string') return u('type() with a name not known statically', at);
-    const frame = currentFrame();
-    const cls: ClassObj = {
-      t: 'class',
-      name,
-      module: frame.module,
-      line: at.startPosition.row + 1,
-      basesNode: null,
-      bases: iterItems(bases ?? null, 64) ?? [],
-      body: new Map(),
-      cache: new Map(),
-      closure: null,
-      resolving: new Set(),
-    };
-    if (isObj(body ?? null) && (body as { t: string }).t === 'dict') {
-      for (const [k, v] of (body as { entries: Map<string, [Value, Value]> }).entries.values())
-        if (typeof k === 'string') cls.body.set(k, { v });
-    }
-    return cls;
-  });
-  def('super', (a, at) => {
-    const f = currentFrame();
-    if (!f.owner || f.self === undefined) return u('super() outside a method', at);
-    return {
-      t: 'obj',
-      kind: 'super',
-      attrs: new Map<string, Value>([
-        ['cls', f.owner],
-        ['self', f.self],
-      ]),
-    };
-  });
-  def('print', () => null);
-  def('classmethod', (a) => a.pos[0] ?? null);
-  def('staticmethod', (a) => a.pos[0] ?? null);
-  for (const name of [
-    'object',
-    'Exception',
-    'BaseException',
-    'ImportError',
-    'ModuleNotFoundError',
-    'ValueError',
-    'KeyError',
-    'TypeError',
-    'RuntimeError',
-    'int_',
-    'any',
-    'all',
-    'min',
-    'max',
-    'sum',
-    'abs',
-    'round',
-    'map',
-    'filter',
-    'open',
-    'globals',
-    'locals',
-    'vars',
-    'id',
-    'hash',
-    'repr',
-    'iter',
-    'next',
-    'callable',
-    'issubclass',
-    'format',
-    'ord',
-    'chr',
-    'input',
-    'exec',
-    'eval',
-    'compile',
-    '__import__',
-  ]) {
-    if (!m.has(name)) def(name, (a, at) => u(`${name}() not evaluated statically`, at));
+/**
+ * An instance of a dict subclass is a dict (json.dumps and /object_info see its items, not its
+ * methods); without its own __init__ it takes dict()'s arguments.
+ */
+function dictInstance(host: Host, cls: ClassObj, args: Args, at: Node, frame: Frame): PyDict {
+  const d = dict();
+  const init = classAttr(host, cls, '__init__');
+  if (init === undefined || isUnknown(init)) {
+    const made = host.interp.callValue(host.interp.rt.lookupBuiltin('dict')!, args, at, frame);
+    if (isObj(made) && made.t === 'dict') d.entries = made.entries;
   }
-  m.set('__builtins__', unknown('builtins module', '', 0));
-  return m;
+  return d;
 }
 
 export type { Runtime };

@@ -1,15 +1,14 @@
 import type { Node } from 'web-tree-sitter';
-import { bindParams } from './calls.js';
 import { EVAL_BUDGET } from './limits.js';
 import { BudgetExceeded, Evaluator, type Frame, PyRaise, mergeInto } from './interp.js';
 import { NOPE, binaryOp } from './operators.js';
+import { CONFIG_NAME, catches, deferrable } from './rules.js';
 import {
   type Args,
-  type ClassObj,
-  type FuncObj,
   type ModuleObj,
   type Scope,
   type Value,
+  configProbe,
   dictSet,
   isObj,
   isUnknown,
@@ -18,7 +17,7 @@ import {
   pushAll,
 } from './values.js';
 
-const enum Signal {
+export enum Signal {
   Normal,
   Return,
   Break,
@@ -39,9 +38,11 @@ export function moduleFrame(module: ModuleObj): Frame {
   };
 }
 
-/** Statement execution, functions and classes; expressions live in Evaluator. */
-export abstract class Interp extends Evaluator {
-  private callDepth = 0;
+/** Statement execution; expressions live in Evaluator, functions and classes in definitions.ts. */
+export abstract class StatementInterp extends Evaluator {
+  private readonly configLines = new Set<string>();
+  /** Per enclosing `try`, exceptions a branch taken only at run time would raise. */
+  private readonly maybeRaised: PyRaise[][] = [];
 
   abstract importStatement(node: Node, frame: Frame): void;
 
@@ -76,7 +77,7 @@ export abstract class Interp extends Evaluator {
     return Signal.Normal;
   }
 
-  private scopeFor(name: string, frame: Frame): Scope {
+  protected scopeFor(name: string, frame: Frame): Scope {
     if (frame.locals && !(frame.globalNames && frame.globalNames.has(name))) return frame.locals;
     return frame.module.ns;
   }
@@ -110,7 +111,7 @@ export abstract class Interp extends Evaluator {
       case 'try_statement':
         return this.nestedExec(frame, node, () => this.tryStatement(node, frame));
       case 'with_statement':
-        return this.nestedExec(frame, node, () => this.execBlock(node.childForFieldName('body'), frame));
+        return this.nestedExec(frame, node, () => this.withStatement(node, frame));
       case 'function_definition':
       case 'class_definition':
       case 'decorated_definition':
@@ -127,7 +128,18 @@ export abstract class Interp extends Evaluator {
       case 'raise_statement': {
         const exc = node.namedChild(0);
         const name = exc ? (exc.type === 'call' ? exc.childForFieldName('function')!.text : exc.text) : 'Exception';
-        throw new PyRaise(name.split('.').pop() ?? 'Exception', `raise at line ${node.startPosition.row + 1}`);
+        const first =
+          exc?.type === 'call'
+            ? exc.childForFieldName('arguments')?.namedChildren.find((c) => c!.type !== 'comment' && c!.type !== 'keyword_argument')
+            : null;
+        const text = first ? this.ev(first, frame) : null;
+        const line = node.startPosition.row + 1;
+        throw new PyRaise(
+          name.split('.').pop() ?? 'Exception',
+          typeof text === 'string' ? `${JSON.stringify(text.slice(0, 200))} at line ${line}` : `raise at line ${line}`,
+          frame.module.file,
+          line,
+        );
       }
       default:
         return Signal.Normal;
@@ -150,23 +162,90 @@ export abstract class Interp extends Evaluator {
       else branches.push([null, alt!.childForFieldName('body')]);
     }
     const undecided: (Node | null)[] = [];
+    let covered = false;
     for (const [cond, body] of branches) {
-      const t = cond ? truthy(this.ev(cond, frame)) : true;
+      const t = cond ? this.condition(cond, frame) : true;
       if (t === false) continue;
       if (t === true) {
         if (undecided.length === 0) return this.execBlock(body, frame);
         undecided.push(body);
+        covered = true;
         break;
       }
       undecided.push(body);
     }
     // An undecidable condition (platform checks, optional deps): follow every candidate branch,
-    // since registering more names is better than silently missing them.
+    // since registering more names is better than silently missing them. A branch that raises is
+    // one the pack may take at run time; the others still run.
+    let raised: PyRaise | null = null;
+    let ran = 0;
     for (const body of undecided) {
-      const sig = this.execBlock(body, frame);
+      let sig: Signal;
+      try {
+        sig = this.execBlock(body, frame);
+      } catch (e) {
+        if (!(e instanceof PyRaise)) throw e;
+        this.diag({
+          file: e.file || frame.module.file,
+          line: e.line || node.startPosition.row + 1,
+          message: `${e.excType} (${e.message}) raised in a branch taken only at run time (condition not known statically); other branches followed`,
+        });
+        raised ??= e;
+        this.maybeRaised[this.maybeRaised.length - 1]?.push(e);
+        continue;
+      }
+      ran++;
       if (sig !== Signal.Normal) return sig;
     }
+    if (raised && ran === 0 && covered) throw raised;
     return Signal.Normal;
+  }
+
+  /** Truth of an if condition; a decision read from the pack's shipped configuration is reported. */
+  private condition(cond: Node, frame: Frame): boolean | undefined {
+    const outer = configProbe.reads;
+    configProbe.reads = [];
+    let t: boolean | undefined;
+    try {
+      t = truthy(this.ev(cond, frame));
+    } finally {
+      const reads = configProbe.reads;
+      configProbe.reads = outer;
+      if (outer) pushAll(outer, reads);
+      const where = `${frame.module.file}:${cond.startPosition.row}`;
+      if (t !== undefined && reads.length > 0 && !outer && !this.configLines.has(where)) {
+        this.configLines.add(where);
+        // config.json['a'] is implied by config.json['a']['b']: name only the deepest reads.
+        const shown = [...new Set(reads)].filter((r, _, all) => !all.some((o) => o !== r && o.startsWith(r + '[')));
+        this.diag({
+          file: frame.module.file,
+          line: cond.startPosition.row + 1,
+          severity: 'info',
+          message: `condition decided by the configuration or data the pack ships (${shown.join(', ')}); a user's own settings may differ`,
+        });
+      }
+    }
+    return t;
+  }
+
+  private withStatement(node: Node, frame: Frame): Signal {
+    const clause = node.namedChildren.find((c) => c!.type === 'with_clause');
+    for (const item of clause?.namedChildren ?? []) {
+      const value = item!.namedChild(0);
+      if (!value) continue;
+      if (value.type === 'as_pattern') {
+        const v = this.ev(value.namedChild(0)!, frame);
+        const target = value.childForFieldName('alias') ?? value.namedChildren.find((c) => c!.type === 'as_pattern_target');
+        const t = target?.type === 'as_pattern_target' ? target.namedChild(0) : target;
+        if (t) this.assignTarget(t, this.enter(v), frame);
+      } else this.ev(value, frame);
+    }
+    return this.execBlock(node.childForFieldName('body'), frame);
+  }
+
+  /** What `with x as y` binds: the value itself for files and most objects. */
+  protected enter(v: Value): Value {
+    return v;
   }
 
   private forStatement(node: Node, frame: Frame): Signal {
@@ -176,6 +255,9 @@ export abstract class Interp extends Evaluator {
     if (!items) {
       if (isObj(src) && (src.t === 'range' || src.t === 'list')) {
         this.diag({ file: frame.module.file, line, message: `loop over more than ${EVAL_BUDGET.loopIterations} items not evaluated` });
+      } else {
+        const why = isUnknown(src) ? src.reason : 'the value is not iterable statically';
+        this.diag({ file: frame.module.file, line, message: `loop not run: what it iterates over is not known statically (${why})` });
       }
       return Signal.Normal;
     }
@@ -218,18 +300,32 @@ export abstract class Interp extends Evaluator {
     const handlers = node.namedChildren.filter((c) => c!.type === 'except_clause' || c!.type === 'except_group_clause') as Node[];
     const elseClause = node.namedChildren.find((c) => c!.type === 'else_clause');
     const finallyClause = node.namedChildren.find((c) => c!.type === 'finally_clause');
+    const runHandler = (handler: Node): Signal => {
+      const alias = handler.namedChildren.find((c) => c!.type === 'as_pattern')?.childForFieldName('alias');
+      if (alias) this.scopeFor(alias.text, frame).set(alias.text, this.unk('exception object', frame, alias));
+      return this.execBlock(handler.namedChildren.find((c) => c!.type === 'block') ?? null, frame);
+    };
     let sig = Signal.Normal;
+    const maybe: PyRaise[] = [];
+    this.maybeRaised.push(maybe);
     try {
       sig = this.execBlock(node.childForFieldName('body'), frame);
       if (sig === Signal.Normal && elseClause) sig = this.execBlock(elseClause.childForFieldName('body'), frame);
+      // An exception a run-time-only branch may raise: its handler is a path the pack may take too.
+      const ran = new Set<Node>();
+      for (const e of maybe) {
+        const handler = handlers.find((h) => catches(h, e.excType));
+        if (!handler || ran.has(handler) || sig !== Signal.Normal) continue;
+        ran.add(handler);
+        sig = runHandler(handler);
+      }
     } catch (e) {
       if (!(e instanceof PyRaise)) throw e;
       const handler = handlers.find((h) => catches(h, e.excType));
       if (!handler) throw e;
-      const alias = handler.namedChildren.find((c) => c!.type === 'as_pattern')?.childForFieldName('alias');
-      if (alias) this.scopeFor(alias.text, frame).set(alias.text, this.unk('exception object', frame, alias));
-      sig = this.execBlock(handler.namedChildren.find((c) => c!.type === 'block') ?? null, frame);
+      sig = runHandler(handler);
     } finally {
+      this.maybeRaised.pop();
       if (finallyClause) this.execBlock(finallyClause.namedChildren.find((c) => c!.type === 'block') ?? null, frame);
     }
     return sig;
@@ -244,7 +340,20 @@ export abstract class Interp extends Evaluator {
       targets.push(valueNode.childForFieldName('left')!);
       valueNode = valueNode.childForFieldName('right')!;
     }
+    if (
+      frame.locals === null &&
+      targets.length === 1 &&
+      targets[0]!.type === 'identifier' &&
+      !CONFIG_NAME.test(targets[0]!.text) &&
+      deferrable(valueNode)
+    ) {
+      frame.module.ns.set(targets[0]!.text, { t: 'lazy', node: valueNode, module: frame.module });
+      return;
+    }
     const v = this.ev(valueNode, frame);
+    if (frame.locals === null && isObj(v) && v.t === 'dict' && !v.origin && targets.length === 1 && CONFIG_NAME.test(targets[0]!.text)) {
+      v.origin = `${targets[0]!.text} in ${frame.module.file}`;
+    }
     for (const t of targets) this.assignTarget(t, v, frame);
   }
 
@@ -300,7 +409,7 @@ export abstract class Interp extends Evaluator {
         } else if (isObj(container) && container.t === 'list' && typeof key === 'number') {
           const i = key < 0 ? key + container.items.length : key;
           if (i >= 0 && i < container.items.length) container.items[i] = value;
-        }
+        } else if (isObj(container) && container.t === 'ext') this.externalItemSet(container.path, key, value);
         return;
       }
       case 'attribute':
@@ -318,157 +427,15 @@ export abstract class Interp extends Evaluator {
       o.cache.delete(name);
     } else if (o.t === 'inst' || o.t === 'obj') o.attrs.set(name, value);
     else if (o.t === 'module') o.ns.set(name, value);
+    else if (o.t === 'dict') (o.attrs ??= new Map()).set(name, value);
+    else if (o.t === 'ext') this.externalItemSet(o.path, name, value, true);
   }
 
-  private definition(node: Node, frame: Frame): void {
-    let def = node;
-    const decorators: Node[] = [];
-    if (node.type === 'decorated_definition') {
-      for (const c of node.namedChildren) if (c!.type === 'decorator') decorators.push(c!);
-      def = node.childForFieldName('definition')!;
-    }
-    const name = def.childForFieldName('name')!.text;
-    const closure = frame.locals ? snapshot(frame) : null;
-    if (def.type === 'function_definition') {
-      const decoNames = decorators.map((d) => d.text.replace(/^@\s*/, '').trim());
-      const kind = decoNames.includes('classmethod')
-        ? 'classmethod'
-        : decoNames.includes('staticmethod')
-          ? 'staticmethod'
-          : decoNames.some((d) => d === 'property' || d.endsWith('.setter'))
-            ? 'property'
-            : 'function';
-      const fn: FuncObj = {
-        t: 'func',
-        name,
-        node: def,
-        module: frame.module,
-        closure,
-        kind,
-        isAsync: def.child(0)?.type === 'async',
-        owner: frame.classScope,
-      };
-      this.scopeFor(name, frame).set(name, fn);
-      return;
-    }
-    let cls: Value = this.makeClass(def, frame, closure);
-    for (const d of decorators.reverse()) {
-      const deco = this.ev(d.namedChild(0)!, frame);
-      // Registering decorators written in the pack (`@register("Name")`) run; others are transparent.
-      if (isObj(deco) && (deco.t === 'func' || deco.t === 'bound')) {
-        const r = this.callValue(deco, { pos: [cls], kw: new Map() }, d, frame);
-        if (isObj(r) && r.t === 'class') cls = r;
-      }
-    }
-    this.scopeFor(name, frame).set(name, cls);
-  }
+  abstract definition(node: Node, frame: Frame): void;
 
-  makeClass(def: Node, frame: Frame, closure: Scope | null): ClassObj {
-    const basesNode = def.childForFieldName('superclasses');
-    const cls: ClassObj = {
-      t: 'class',
-      name: def.childForFieldName('name')!.text,
-      module: frame.module,
-      line: def.startPosition.row + 1,
-      basesNode,
-      bases: null,
-      body: new Map(),
-      cache: new Map(),
-      closure,
-      resolving: new Set(),
-    };
-    cls.bases = basesNode
-      ? (basesNode.namedChildren.filter((b) => b!.type !== 'keyword_argument' && b!.type !== 'comment') as Node[]).map((b) =>
-          this.ev(b, frame),
-        )
-      : [];
-    const bodyFrame: Frame = { ...frame, classScope: cls, ret: null };
-    this.collectClassBody(def.childForFieldName('body'), cls, bodyFrame);
-    return cls;
-  }
-
-  /** Records class attributes without evaluating them; values are computed on first access. */
-  private collectClassBody(block: Node | null, cls: ClassObj, frame: Frame): void {
-    if (!block) return;
-    for (const s of block.namedChildren) {
-      const stmt = s!;
-      if (stmt.type === 'expression_statement') {
-        let e = stmt.namedChild(0);
-        while (e && e.type === 'assignment' && e.childForFieldName('right')) {
-          const left = e.childForFieldName('left')!;
-          let right = e.childForFieldName('right')!;
-          while (right.type === 'assignment' && right.childForFieldName('right')) right = right.childForFieldName('right')!;
-          if (left.type === 'identifier') cls.body.set(left.text, right);
-          e = e.childForFieldName('right');
-        }
-      } else if (stmt.type === 'function_definition' || stmt.type === 'decorated_definition' || stmt.type === 'class_definition') {
-        const tmp: Frame = { ...frame, locals: new Map(), closure: cls.closure, parent: null };
-        this.definition(stmt, tmp);
-        for (const [k, v] of tmp.locals!) cls.body.set(k, { v });
-      } else if (stmt.type === 'if_statement') {
-        this.collectClassBody(stmt.childForFieldName('consequence'), cls, frame);
-      } else if (stmt.type === 'try_statement' || stmt.type === 'with_statement') {
-        this.collectClassBody(stmt.childForFieldName('body'), cls, frame);
-      }
-    }
-  }
-
-  /** Runs a pack-defined function; recursion and total work are bounded by the budget. */
-  callFunction(fn: FuncObj, args: Args, at: Node, self: Value | undefined): Value {
-    if (this.callDepth >= EVAL_BUDGET.callDepth) {
-      return this.unk(`call depth over ${EVAL_BUDGET.callDepth}`, { module: fn.module } as Frame, at);
-    }
-    const locals: Scope = new Map();
-    const frame: Frame = {
-      module: fn.module,
-      locals,
-      parent: null,
-      closure: fn.closure,
-      classScope: null,
-      globalNames: null,
-      owner: fn.owner,
-      self: self ?? args.pos[0],
-      ret: null,
-    };
-    const pos = self !== undefined ? [self, ...args.pos] : args.pos;
-    bindParams(this, fn, pos, args.kw, frame);
-    this.callDepth++;
-    try {
-      const body = fn.node.childForFieldName('body')!;
-      if (fn.node.type === 'lambda') return this.ev(body, frame);
-      return this.execBlock(body, frame) === Signal.Return ? frame.ret : null;
-    } finally {
-      this.callDepth--;
-    }
-  }
+  /** `folder_paths.folder_names_and_paths[name] = ...` (an item) or `nodes.X = ...` (an attribute) written into a module outside the pack. */
+  protected externalItemSet(_path: string, _key: Value, _value: Value, _attribute = false): void {}
 
   /** Calls any callable value; implemented with the builtins. */
   abstract callValue(fn: Value, args: Args, at: Node, frame: Frame): Value;
-}
-
-function snapshot(frame: Frame): Scope {
-  const s: Scope = new Map(frame.closure ?? []);
-  for (let f: Frame | null = frame; f; f = f.parent) {
-    if (f.locals) for (const [k, v] of f.locals) if (!s.has(k) || f === frame) s.set(k, v);
-  }
-  return s;
-}
-
-function catches(handler: Node, excType: string): boolean {
-  const value = handler.namedChildren.find((c) => c!.type !== 'block' && c!.type !== 'comment');
-  if (!value) return true;
-  const typesNode = value.type === 'as_pattern' ? value.namedChild(0)! : value;
-  const names = (
-    typesNode.type === 'tuple' || typesNode.type === 'parenthesized_expression'
-      ? typesNode.namedChildren.map((n) => n!.text)
-      : [typesNode.text]
-  ).map((n) => n.split('.').pop()!);
-  const family: Record<string, string[]> = {
-    ImportError: ['ImportError', 'ModuleNotFoundError'],
-    ModuleNotFoundError: ['ModuleNotFoundError'],
-  };
-  const accepted = family[excType] ?? [excType];
-  return names.some(
-    (n) => n === 'Exception' || n === 'BaseException' || accepted.includes(n) || (excType === 'ModuleNotFoundError' && n === 'ImportError'),
-  );
 }

@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import { EVAL_BUDGET } from './limits.js';
-import { type Args, type PathObj, type Value, isObj, iterItems, list, tuple } from './values.js';
+import { type Args, type PathObj, type Value, isObj, iterItems, list, obj, tuple } from './values.js';
 
 /** The pack seen as a read-only file system rooted at PACK_ROOT, for os.listdir-style loops. */
 export interface PackFS {
@@ -86,6 +86,18 @@ export function callStdlib(path: string, a: Args, fs: PackFS): Value | undefined
       return p0 === undefined ? undefined : fs.isFile(norm(p0));
     case 'os.path.isdir':
       return p0 === undefined ? undefined : fs.isDir(norm(p0));
+    case 'os.scandir': {
+      const dir = p0 === undefined ? undefined : norm(p0);
+      const entries = dir === undefined ? undefined : fs.list(dir);
+      if (!entries) return undefined;
+      return list(
+        entries.map((n) => {
+          const full = posix.join(dir!, n);
+          const test = (v: boolean): Value => ({ t: 'builtin', name: 'DirEntry.is', call: () => v });
+          return obj('DirEntry', { name: n, path: full, is_file: test(fs.isFile(full)), is_dir: test(fs.isDir(full)) });
+        }),
+      );
+    }
     case 'os.listdir': {
       const entries = p0 === undefined ? undefined : fs.list(norm(p0));
       return entries ? list(entries) : undefined;

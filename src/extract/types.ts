@@ -14,6 +14,8 @@ export interface Diagnostic {
   node?: string;
   field?: string;
   message: string;
+  /** 'info' for choices the extractor made (e.g. following the shipped configuration); absent for problems. */
+  severity?: 'info';
 }
 
 export interface ExtractResult {

@@ -1,8 +1,10 @@
+import { tableInputTypes } from './comfyui.js';
+import { PyRaise } from './interp.js';
 import { type Json, type OnUnknown, stringify, toJson } from './json.js';
 import type { PackInterp } from './modules.js';
 import type { ComfyNodeBody, Diagnostic } from './types.js';
-import { schemaToBody } from './v3.js';
-import { type Args, type ClassObj, type Unknown, type Value, isObj, isUnknown, pyEquals, truthy } from './values.js';
+import { schemaToBody } from './v3schema.js';
+import { type Args, type ClassObj, type Unknown, type Value, asText, isObj, isUnknown, pyEquals, truthy } from './values.js';
 
 const NO_ARGS: Args = { pos: [], kw: new Map() };
 
@@ -40,6 +42,9 @@ export function callClassMethod(interp: PackInterp, cls: ClassObj, name: string)
   const m = interp.classAttr(cls, name);
   if (m === undefined) return undefined;
   if (!isObj(m)) return m;
+  // Inherited from one of ComfyUI's own classes (the generated table).
+  const fromComfy = tableInputTypes(m);
+  if (fromComfy) return fromComfy();
   const at = m.t === 'func' ? m.node : null;
   if (m.t === 'func' && at) {
     const params = at.childForFieldName('parameters')?.namedChildren.length ?? 0;
@@ -69,7 +74,8 @@ export function nodeFromClass(
   const cls = clsVal;
   const report = nodeReporter(diags, name, { file: cls.module.file, line: cls.line });
   const v3 = v3Body(interp, cls, name, report);
-  if (v3) return { ...v3, display_name: typeof display === 'string' ? display : v3.display_name };
+  // ComfyUI takes a V3 node's display name from its schema only, even when the mappings name one.
+  if (v3) return v3;
 
   const attr = (field: string): Value | undefined => {
     const v = interp.classAttr(cls, field);
@@ -85,7 +91,14 @@ export function nodeFromClass(
     };
 
   const inputTypes: { [k: string]: Json } = {};
-  const it = callClassMethod(interp, cls, 'INPUT_TYPES');
+  let it: Value | undefined;
+  try {
+    it = callClassMethod(interp, cls, 'INPUT_TYPES');
+  } catch (e) {
+    // The other fields stay known when only INPUT_TYPES raises.
+    if (!(e instanceof PyRaise)) throw e;
+    it = { t: 'unknown', reason: `INPUT_TYPES() raised ${e.excType} (${e.message})`, file: e.file, line: e.line };
+  }
   if (it === undefined)
     report('input_types', { t: 'unknown', reason: 'INPUT_TYPES is not defined', file: cls.module.file, line: cls.line });
   else if (isObj(it) && it.t === 'dict') {
@@ -146,7 +159,8 @@ export function nodeFromClass(
   const text = (field: string, key: string, dflt: string): string => {
     const v = attr(key);
     if (v === undefined) return dflt;
-    if (typeof v === 'string') return v;
+    const t = asText(v);
+    if (t !== undefined) return t;
     report(field, isUnknown(v) ? v : { t: 'unknown', reason: `${key} is not text`, file: cls.module.file, line: cls.line });
     return dflt;
   };

@@ -1,13 +1,11 @@
-import { type Json, type OnUnknown, stringify, toJson } from './json.js';
-import type { ComfyNodeBody } from './types.js';
-import { type Args, type PyObj, type Value, isObj, obj } from './values.js';
+import { type Args, type ClassObj, type PyObj, type Value, isEnumMember, isObj, list, obj } from './values.js';
 
 /**
  * Model of ComfyUI's V3 `comfy_api` io module (comfy_api/latest/_io.py): enough to turn an
  * `io.Schema(...)` into the V1 /object_info shapes the way Schema.get_v1_info does.
  */
 
-const IO_TYPES: Record<string, string> = {
+export const IO_TYPES: Record<string, string> = {
   Boolean: 'BOOLEAN',
   Int: 'INT',
   Float: 'FLOAT',
@@ -58,12 +56,25 @@ const IO_TYPES: Record<string, string> = {
   MODEL_PATCH: 'MODEL_PATCH',
   AudioEncoder: 'AUDIO_ENCODER',
   AudioEncoderOutput: 'AUDIO_ENCODER_OUTPUT',
+  MultiType: 'COMFY_MULTITYPED_V3',
+  MatchType: 'COMFY_MATCHTYPE_V3',
+  Autogrow: 'COMFY_AUTOGROW_V3',
+  DynamicCombo: 'COMFY_DYNAMICCOMBO_V3',
 };
 const WIDGETS = new Set(['Boolean', 'Int', 'Float', 'String', 'Combo', 'MultiCombo', 'Webcam']);
 
 const BASE = ['id', 'display_name', 'optional', 'tooltip', 'lazy'];
 const POSITIONAL: Record<string, string[]> = {
-  Input: [...BASE, 'extra_dict'],
+  Input: [...BASE, 'extra_dict', 'raw_link', 'advanced'],
+  MultiType: ['id', 'types', 'display_name', 'optional', 'tooltip', 'lazy', 'extra_dict', 'raw_link', 'advanced'],
+  MatchType: ['id', 'template', 'display_name', 'optional', 'tooltip', 'lazy', 'extra_dict', 'raw_link', 'advanced'],
+  MatchTypeOutput: ['template', 'id', 'display_name', 'tooltip', 'is_output_list'],
+  Autogrow: ['id', 'template', 'display_name', 'optional', 'tooltip', 'lazy', 'extra_dict'],
+  DynamicCombo: ['id', 'options', 'display_name', 'optional', 'tooltip', 'lazy', 'extra_dict'],
+  'MatchType.Template': ['template_id', 'allowed_types'],
+  'Autogrow.TemplatePrefix': ['input', 'prefix', 'min', 'max'],
+  'Autogrow.TemplateNames': ['input', 'names', 'min'],
+  'DynamicCombo.Option': ['key', 'inputs'],
   Boolean: [...BASE, 'default', 'label_on', 'label_off', 'socketless', 'force_input'],
   Int: [...BASE, 'default', 'min', 'max', 'step', 'control_after_generate', 'display_mode', 'socketless', 'force_input'],
   Float: [...BASE, 'default', 'min', 'max', 'step', 'round', 'display_mode', 'socketless', 'force_input'],
@@ -113,7 +124,7 @@ const POSITIONAL: Record<string, string[]> = {
     'is_api_node',
   ],
 };
-const HIDDEN: Record<string, string> = {
+export const HIDDEN: Record<string, string> = {
   unique_id: 'UNIQUE_ID',
   prompt: 'PROMPT',
   extra_pnginfo: 'EXTRA_PNGINFO',
@@ -156,10 +167,22 @@ function bind(kind: string, a: Args): Map<string, Value> {
 }
 
 export function makeIO(typeName: string, ioType: string, side: 'Input' | 'Output', a: Args): PyObj {
-  const kind = side === 'Output' ? (typeName === 'Combo' ? 'ComboOutput' : 'Output') : POSITIONAL[typeName] ? typeName : 'Input';
+  const output = typeName === 'Combo' ? 'ComboOutput' : typeName === 'MatchType' ? 'MatchTypeOutput' : 'Output';
+  const kind = side === 'Output' ? output : POSITIONAL[typeName] ? typeName : 'Input';
   const o = obj(side === 'Input' ? 'V3Input' : 'V3Output', { typeName, ioType });
   for (const [k, v] of bind(kind, a)) o.attrs.set(k, v);
   o.attrs.set('__widget', WIDGETS.has(typeName));
+  if (typeName === 'Combo' && side === 'Input') {
+    // Combo.Input(options=SomeEnum) lists the members' values; an Enum default is its value.
+    const options = o.attrs.get('options');
+    if (isObj(options ?? null) && (options as { t: string }).t === 'class' && (options as ClassObj).enumMembers) {
+      o.attrs.set('options', list((options as ClassObj).enumMembers!.map((m) => m.attrs.get('value')!)));
+    }
+    const dflt = o.attrs.get('default');
+    if (dflt !== undefined && isEnumMember(dflt)) o.attrs.set('default', dflt.attrs.get('value')!);
+  }
+  if (typeName === 'MatchType' && side === 'Output' && !o.attrs.get('id') && !o.attrs.get('display_name'))
+    o.attrs.set('display_name', 'MATCHTYPE');
   return o;
 }
 
@@ -179,6 +202,16 @@ export function v3Call(rest: string, a: Args): Value | undefined {
     });
     return o;
   }
+  if (
+    rest === 'MatchType.Template' ||
+    rest === 'Autogrow.TemplatePrefix' ||
+    rest === 'Autogrow.TemplateNames' ||
+    rest === 'DynamicCombo.Option'
+  ) {
+    const o = obj(rest);
+    for (const [k, v] of bind(rest, a)) o.attrs.set(k, v);
+    return o;
+  }
   const m = /^(\w+)\.(Input|Output)$/.exec(rest);
   if (m) return makeIO(m[1]!, IO_TYPES[m[1]!] ?? m[1]!.toUpperCase(), m[2] as 'Input' | 'Output', a);
   return undefined;
@@ -188,139 +221,4 @@ export function v3TypeAttr(t: PyObj, name: string): Value | undefined {
   if (name !== 'Input' && name !== 'Output') return name === 'io_type' ? t.attrs.get('ioType')! : undefined;
   const ioType = t.attrs.get('ioType');
   return { t: 'builtin', name: `Custom.${name}`, call: (a) => makeIO('Custom', typeof ioType === 'string' ? ioType : '*', name, a) };
-}
-
-const get = (o: PyObj, k: string): Value => (o.attrs.has(k) ? o.attrs.get(k)! : null);
-
-/** Input.as_dict / WidgetInput.as_dict and the per-type additions, `None` values pruned. */
-function inputOptions(i: PyObj): Map<string, Value> {
-  const out = new Map<string, Value>();
-  const put = (k: string, v: Value): void => {
-    if (v !== null) out.set(k, v);
-  };
-  put('display_name', get(i, 'display_name'));
-  put('tooltip', get(i, 'tooltip'));
-  put('lazy', get(i, 'lazy'));
-  put('rawLink', get(i, 'raw_link'));
-  put('advanced', get(i, 'advanced'));
-  const extra = get(i, 'extra_dict');
-  if (isObj(extra) && extra.t === 'dict') for (const [k, v] of extra.entries.values()) if (typeof k === 'string') put(k, v);
-  if (get(i, '__widget') !== true) return out;
-  const type = get(i, 'typeName');
-  put('default', get(i, 'default'));
-  put('socketless', get(i, 'socketless'));
-  put('widgetType', get(i, 'widget_type'));
-  put('forceInput', get(i, 'force_input'));
-  if (type === 'Boolean') ['label_on', 'label_off'].forEach((k) => put(k, get(i, k)));
-  if (type === 'Int' || type === 'Float') {
-    ['min', 'max', 'step', ...(type === 'Float' ? ['round'] : ['control_after_generate'])].forEach((k) => put(k, get(i, k)));
-    put('display', get(i, 'display_mode'));
-  }
-  if (type === 'String') {
-    put('multiline', i.attrs.has('multiline') ? get(i, 'multiline') : false);
-    put('placeholder', get(i, 'placeholder'));
-    put('dynamicPrompts', get(i, 'dynamic_prompts'));
-  }
-  if (type === 'Combo' || type === 'MultiCombo') {
-    put('multiselect', type === 'MultiCombo');
-    put('options', get(i, 'options'));
-    put('control_after_generate', get(i, 'control_after_generate'));
-    const upload = get(i, 'upload');
-    if (typeof upload === 'string') put(upload, true);
-    put('image_folder', get(i, 'image_folder'));
-    const remote = get(i, 'remote');
-    if (isObj(remote) && remote.t === 'obj') {
-      const d = { t: 'dict' as const, entries: new Map<string, [Value, Value]>() };
-      for (const [k, v] of remote.attrs) if (v !== null) d.entries.set('s:' + k, [k, v]);
-      put('remote', d);
-    }
-    if (type === 'MultiCombo') {
-      put('multi_select', true);
-      put('placeholder', get(i, 'placeholder'));
-      put('chip', get(i, 'chip'));
-    }
-  }
-  return out;
-}
-
-export interface V3Context {
-  nodeId: string;
-  isAsync: boolean;
-  onUnknown: OnUnknown;
-}
-
-function items(v: Value): Value[] {
-  return isObj(v) && v.t === 'list' ? v.items : [];
-}
-
-/** Schema.finalize + Schema.get_v1_info, as /object_info serves a V3 node. */
-export function schemaToBody(schema: PyObj, ctx: V3Context): ComfyNodeBody {
-  const str = (k: string, dflt: string): string => {
-    const v = get(schema, k);
-    return typeof v === 'string' ? v : dflt;
-  };
-  const flag = (k: string): boolean => get(schema, k) === true;
-  const input: Record<string, Record<string, Json>> = { required: {} };
-  for (const i of items(get(schema, 'inputs'))) {
-    if (!isObj(i) || i.t !== 'obj' || i.kind !== 'V3Input') {
-      ctx.onUnknown(['input_types'], { t: 'unknown', reason: 'an input of the schema is not statically known', file: '', line: 0 });
-      continue;
-    }
-    const id = get(i, 'id');
-    if (typeof id !== 'string') continue;
-    const section = get(i, 'optional') === true ? 'optional' : 'required';
-    const opts: Record<string, Json> = {};
-    for (const [k, v] of inputOptions(i)) {
-      const j = toJson(v, ['input_types', section, id, k], ctx.onUnknown);
-      if (j !== undefined) opts[k] = j;
-      else if (k === 'options') opts[k] = [];
-    }
-    const widget = get(i, 'widget_type');
-    (input[section] ??= {})[id] = [typeof widget === 'string' ? widget : (get(i, 'ioType') as string), opts];
-  }
-  const hidden: string[] = [];
-  for (const h of items(get(schema, 'hidden'))) {
-    if (isObj(h) && h.t === 'obj' && h.kind === 'Hidden') hidden.push(get(h, 'name') as string);
-  }
-  const addHidden = (name: string): void => {
-    if (!hidden.includes(name)) hidden.push(name);
-  };
-  if (flag('is_api_node')) ['auth_token_comfy_org', 'api_key_comfy_org'].forEach(addHidden);
-  if (flag('is_output_node')) ['prompt', 'extra_pnginfo'].forEach(addHidden);
-  if (hidden.length) input.hidden = Object.fromEntries(hidden.map((h) => [h, [HIDDEN[h]!]]));
-  const output: Json[] = [];
-  const names: Json[] = [];
-  const isList: boolean[] = [];
-  items(get(schema, 'outputs')).forEach((o, n) => {
-    if (!isObj(o) || o.t !== 'obj' || o.kind !== 'V3Output') {
-      ctx.onUnknown(['return_types', String(n)], {
-        t: 'unknown',
-        reason: 'an output of the schema is not statically known',
-        file: '',
-        line: 0,
-      });
-      return;
-    }
-    const ioType =
-      get(o, 'typeName') === 'Combo'
-        ? (toJson(get(o, 'options'), ['return_types', String(n)], ctx.onUnknown) ?? [])
-        : (get(o, 'ioType') as Json);
-    output.push(ioType);
-    const dn = get(o, 'display_name');
-    names.push(typeof dn === 'string' && dn ? dn : ioType);
-    isList.push(get(o, 'is_output_list') === true);
-  });
-  return {
-    category: str('category', 'sd'),
-    description: str('description', ''),
-    function: ctx.isAsync ? 'EXECUTE_NORMALIZED_ASYNC' : 'EXECUTE_NORMALIZED',
-    input_types: stringify(input),
-    return_types: stringify(output),
-    return_names: stringify(names),
-    output_is_list: isList,
-    deprecated: flag('is_deprecated'),
-    experimental: flag('is_experimental'),
-    display_name: str('display_name', ctx.nodeId),
-    output_node: flag('is_output_node'),
-  };
 }

@@ -24,7 +24,8 @@ export type Value =
   | Builtin
   | RangeObj
   | PathObj
-  | PyObj;
+  | PyObj
+  | Lazy;
 
 export interface PyList {
   t: 'list';
@@ -35,6 +36,10 @@ export interface PyDict {
   t: 'dict';
   entries: Map<string, [Value, Value]>;
   partial?: Unknown;
+  /** Where a configuration dict came from (a shipped data file, a default dict), for diagnostics. */
+  origin?: string;
+  /** Instance attributes of a dict subclass instance (`self.type = ...` in its __init__). */
+  attrs?: Map<string, Value>;
 }
 export interface PySet {
   t: 'set';
@@ -60,6 +65,17 @@ export interface RangeObj {
 export interface PathObj {
   t: 'path';
   p: string;
+}
+/**
+ * A large module-level literal (a lookup table) evaluated only when read: most are never read by
+ * node declarations. Only module namespaces hold these; every read goes through Evaluator.force.
+ */
+export interface Lazy {
+  t: 'lazy';
+  node: Node;
+  module: ModuleObj;
+  value?: Value;
+  forcing?: boolean;
 }
 /** Generic attribute bag: V3 schema/input/output objects, enum members, results of builtins. */
 export interface PyObj {
@@ -92,6 +108,8 @@ export interface ClassObj {
   /** Names visible to the class body besides globals (snapshot of an enclosing function frame). */
   closure: Scope | null;
   resolving: Set<string>;
+  /** Members of an Enum class, in definition order. */
+  enumMembers?: PyObj[];
 }
 
 export interface FuncObj {
@@ -127,6 +145,19 @@ export const isObj = (v: Value): v is Exclude<Value, null | boolean | number | b
 
 export const isUnknown = (v: Value): v is Unknown => isObj(v) && v.t === 'unknown';
 
+export const isEnumMember = (v: Value): v is PyObj => isObj(v) && v.t === 'obj' && v.kind === 'EnumMember';
+
+/** A str/int-mixin Enum member is its value wherever Python treats it as a str or int. */
+export function plain(v: Value): Value {
+  return isEnumMember(v) && v.attrs.get('__mixin') !== null ? v.attrs.get('value')! : v;
+}
+
+/** Text of a value Python would use as a str (a str-mixin Enum member included). */
+export function asText(v: Value): string | undefined {
+  const p = plain(v);
+  return typeof p === 'string' ? p : undefined;
+}
+
 export function unknown(reason: string, file: string, line: number): Unknown {
   return { t: 'unknown', reason, file, line };
 }
@@ -146,6 +177,7 @@ let nextObjectId = 1;
 /** Identity of a hashable value, as Python's dict would see it (True == 1, "1" != 1). */
 export function keyOf(v: Value): string {
   if (v === null) return 'N';
+  if (isEnumMember(v) && v.attrs.get('__mixin') !== null) return keyOf(v.attrs.get('value')!);
   if (typeof v === 'boolean') return v ? 'n:1' : 'n:0';
   if (typeof v === 'number' || typeof v === 'bigint') return 'n:' + String(v);
   if (typeof v === 'string') return 's:' + v;
@@ -182,6 +214,8 @@ export function truthy(v: Value): boolean | undefined {
   if (typeof v === 'bigint') return v !== 0n;
   if (typeof v === 'string') return v.length > 0;
   switch (v.t) {
+    case 'obj':
+      return isEnumMember(v) && v.attrs.get('__mixin') !== null ? truthy(plain(v)) : true;
     case 'list':
       return v.items.length > 0;
     case 'dict':
@@ -226,6 +260,10 @@ export function pyStr(v: Value): string | undefined {
   if (typeof v === 'string') return v;
   if (v.t === 'class') return `<class '${v.module.name}.${v.name}'>`;
   if (v.t === 'path') return v.p;
+  if (isEnumMember(v)) {
+    if (v.attrs.get('__str') === 'value') return pyStr(v.attrs.get('value')!);
+    return `${(v.attrs.get('__enum') as ClassObj).name}.${v.attrs.get('name') as string}`;
+  }
   if (v.t === 'list') {
     const parts = v.items.map(pyRepr);
     if (parts.some((p) => p === undefined)) return undefined;
@@ -236,12 +274,18 @@ export function pyStr(v: Value): string | undefined {
 }
 
 export function pyRepr(v: Value): string | undefined {
+  if (isEnumMember(v)) {
+    const value = pyRepr(v.attrs.get('value')!);
+    return value === undefined ? undefined : `<${(v.attrs.get('__enum') as ClassObj).name}.${v.attrs.get('name') as string}: ${value}>`;
+  }
   if (typeof v === 'string') return "'" + v.replace(/\\/g, '\\\\').replace(/'/g, "\\'") + "'";
   return pyStr(v);
 }
 
 /** Structural equality for known values; undefined when either side is not known. */
-export function pyEquals(a: Value, b: Value): boolean | undefined {
+export function pyEquals(a0: Value, b0: Value): boolean | undefined {
+  const a = plain(a0);
+  const b = plain(b0);
   if (isUnknown(a) || isUnknown(b)) return undefined;
   if ((isObj(a) && a.t === 'ext') || (isObj(b) && b.t === 'ext')) return a === b ? true : undefined;
   const na = numeric(a);
@@ -279,6 +323,7 @@ export function pyEquals(a: Value, b: Value): boolean | undefined {
 export function numeric(v: Value): number | bigint | undefined {
   if (typeof v === 'number' || typeof v === 'bigint') return v;
   if (typeof v === 'boolean') return v ? 1 : 0;
+  if (isEnumMember(v)) return typeof plain(v) === 'object' ? undefined : numeric(plain(v));
   return undefined;
 }
 
@@ -293,6 +338,10 @@ export function iterItems(v: Value, cap: number): Value[] | undefined {
       return v.partial ? undefined : [...v.entries.values()].map((e) => e[0]);
     case 'set':
       return [...v.entries.values()];
+    case 'class':
+      return v.enumMembers;
+    case 'obj':
+      return v.kind === 'File' ? (v.attrs.get('__lines') as PyList).items : undefined;
     case 'range': {
       const n = rangeLength(v);
       if (n > cap) return undefined;
@@ -308,4 +357,15 @@ export function iterItems(v: Value, cap: number): Value[] | undefined {
 /** Appends `items` one by one: push(...items) overflows the call stack past ~100,000 items. */
 export function pushAll<T>(target: T[], items: readonly T[]): void {
   for (const item of items) target.push(item);
+}
+
+/**
+ * Reads of configuration dicts (those with an `origin`) while an `if` condition is decided, so
+ * that a branch chosen by the pack's shipped defaults can be named in a diagnostic. Evaluation of
+ * one pack is synchronous, so one collector for the process is enough.
+ */
+export const configProbe: { reads: string[] | null } = { reads: null };
+
+export function noteConfigRead(d: PyDict, key: Value): void {
+  if (configProbe.reads && d.origin) configProbe.reads.push(`${d.origin}[${pyRepr(key) ?? '?'}]`);
 }

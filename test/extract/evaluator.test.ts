@@ -110,3 +110,27 @@ test('never executes pack code: os/subprocess calls are inert', async () => {
   assert.equal(r.body.success, true);
   assert.equal(existsSync(marker), false);
 });
+
+test('large module-level tables are evaluated only when read, once, and shared by importers', async () => {
+  const table = Array.from({ length: 2000 }, (_, i) => String(i)).join(', ');
+  const r = await run({
+    '__init__.py': `from .tables import SIZES, UNUSED\nfrom . import tables\nSIZES.append(-1)\nVALUE = len(tables.SIZES)\n${NODE}\nNODE_CLASS_MAPPINGS = {"Lazy": Node}\n`,
+    'tables.py': `SIZES = [${table}]\nUNUSED = [${table}, ${'['.repeat(150)}0${']'.repeat(150)}]\n`,
+  });
+  assert.deepEqual(JSON.parse(r.body.nodes.Lazy!.input_types), { required: { v: ['INT', { default: 2001 }] } });
+  assert.deepEqual(r.diagnostics, [], 'UNUSED is never read, so its over-deep literal is never evaluated');
+});
+
+test('an import that only a run-time branch makes still runs the except fallback, and the branch after it', async () => {
+  const r = await run({
+    '__init__.py': `import sys\n${NODE}\nVALUE = 1\nNODE_CLASS_MAPPINGS = {}\ntry:\n    if sys.platform == "win32":\n        from .winonly import WinNode\n        NODE_CLASS_MAPPINGS["Win"] = WinNode\n    NODE_CLASS_MAPPINGS["Always"] = Node\nexcept ImportError:\n    NODE_CLASS_MAPPINGS["Fallback"] = Node\n`,
+  });
+  assert.deepEqual(Object.keys(r.body.nodes), ['Always', 'Fallback']);
+  assert.ok(r.diagnostics.some((d) => d.line === 13 && /ModuleNotFoundError.*branch taken only at run time/.test(d.message)), JSON.stringify(r.diagnostics));
+});
+
+test('a large literal that names a variable is evaluated where it stands, not later', async () => {
+  const zeros = Array.from({ length: 2000 }, () => '0').join(', ');
+  const r = await run({ '__init__.py': `X = 1\nT = [X, ${zeros}]\nX = 2\nVALUE = T[0]\n${NODE}\nNODE_CLASS_MAPPINGS = {"Early": Node}\n` });
+  assert.deepEqual(JSON.parse(r.body.nodes.Early!.input_types), { required: { v: ['INT', { default: 1 }] } });
+});
