@@ -5,6 +5,7 @@ import { json, publish, upload, world, zipOf, type World } from './helpers/flow.
 import { buildZip } from './extract/zipbytes.js';
 import { Worker } from '../src/jobs/worker.js';
 import { LocalJobSource } from '../src/jobs/local-job-source.js';
+import { inlineExtractor } from './helpers/extractor.js';
 
 const GOOD = { 'good/__init__.py': 'class A:\n    RETURN_TYPES = ("INT",)\n    FUNCTION = "f"\nNODE_CLASS_MAPPINGS = {"GoodNode": A}\n' };
 
@@ -21,7 +22,7 @@ forEachBackend('hostile archives', (backend) => {
   async function publishAndExtract(version: string, zip: Buffer): Promise<void> {
     const { signedUrl } = await publish(t, w, 'host-pack', version, 'host');
     assert.equal((await upload(t, signedUrl, zip)).status, 200);
-    const worker = new Worker({ source: new LocalJobSource(t.reg, 'hostile-test', 60) });
+    const worker = new Worker({ source: new LocalJobSource(t.reg, 'hostile-test', 60), extractor: inlineExtractor });
     while (await worker.runOnce()) {}
     await worker.stop();
   }

@@ -7,6 +7,7 @@ import { json, publish, upload, world, zipOf, type World } from './helpers/flow.
 import { ManualClock } from './helpers/clock.js';
 import { Worker } from '../src/jobs/worker.js';
 import { LocalJobSource } from '../src/jobs/local-job-source.js';
+import { inlineExtractor } from './helpers/extractor.js';
 
 const PACK = {
   'blur-pack/__init__.py': 'from .nodes import NODE_CLASS_MAPPINGS, NODE_DISPLAY_NAME_MAPPINGS\n',
@@ -70,7 +71,7 @@ forEachBackend('extraction pipeline', (backend) => {
   }
 
   it('indexes an upload with the in-process worker: publish → upload → comfy nodes stored', async () => {
-    const worker = new Worker({ source: new LocalJobSource(t.reg, 'in-process', 60), pollMs: 60_000 });
+    const worker = new Worker({ source: new LocalJobSource(t.reg, 'in-process', 60), extractor: inlineExtractor, pollMs: 60_000 });
     const nudge = () => worker.nudge();
     t.reg.events.on('jobQueued', nudge);
     void worker.start();
@@ -197,7 +198,7 @@ forEachBackend('extraction pipeline', (backend) => {
       .where('id', '=', versionId)
       .executeTakeFirstOrThrow();
     await t.reg.store.delete(archive_key!);
-    const worker = new Worker({ source: new LocalJobSource(t.reg, 'failing', 60) });
+    const worker = new Worker({ source: new LocalJobSource(t.reg, 'failing', 60), extractor: inlineExtractor });
     for (let attempt = 1; attempt <= 3; attempt++) {
       assert.equal(await worker.runOnce(), true);
       const j = (await job(t, versionId))!;
@@ -237,7 +238,7 @@ forEachBackend('extraction pipeline', (backend) => {
     assert.equal((await json(t, 'POST', '/comfy-nodes/backfill', undefined, t.serviceToken)).status, 204);
     const queued = await job(t, versionId);
     assert.equal(queued?.state, 'queued');
-    const worker = new Worker({ source: new LocalJobSource(t.reg, 'backfill', 60) });
+    const worker = new Worker({ source: new LocalJobSource(t.reg, 'backfill', 60), extractor: inlineExtractor });
     while (await worker.runOnce()) {}
     await worker.stop();
     assert.equal((await extractStatus(t, 'backfill-pack')).comfy_node_extract_status, 'success');

@@ -32,14 +32,21 @@ test('a pack with nodes: table and exit 0', async () => {
 test('--json prints the CreateComfyNodes body with the diagnostics and the unresolved fields', async () => {
   const r = await cli(['--json', join(packs, 'v1-literal')]);
   assert.equal(r.code, 0);
-  const out = JSON.parse(r.out) as { body: { success: boolean; nodes: Record<string, { input_types: string }> }; diagnostics: unknown[]; unresolved: object };
+  const out = JSON.parse(r.out) as {
+    body: { success: boolean; nodes: Record<string, { input_types: string }> };
+    diagnostics: unknown[];
+    unresolved: object;
+  };
   assert.deepEqual(Object.keys(out), ['body', 'diagnostics', 'unresolved']);
   assert.equal(out.body.success, true);
   assert.deepEqual(Object.keys(out.body.nodes), ['ImageBlendExample', 'SaveThingExample']);
   assert.equal(typeof out.body.nodes.ImageBlendExample!.input_types, 'string');
   assert.deepEqual(out.unresolved, {});
 
-  const combos = JSON.parse((await cli(['--json', join(packs, 'runtime-combos')])).out) as { diagnostics: { file: string; line: number; field?: string }[]; unresolved: Record<string, string[]> };
+  const combos = JSON.parse((await cli(['--json', join(packs, 'runtime-combos')])).out) as {
+    diagnostics: { file: string; line: number; field?: string }[];
+    unresolved: Record<string, string[]>;
+  };
   assert.deepEqual(combos.unresolved, { CheckpointPicker: ['input_types.required.ckpt_name', 'input_types.required.lora', 'category'] });
   assert.ok(combos.diagnostics.some((d) => d.file === '__init__.py' && d.line === 19 && d.field === 'input_types.required.ckpt_name'));
 });
@@ -51,14 +58,21 @@ test('no nodes: exit 1', async () => {
   assert.match(r.err, /no comfy nodes found/);
   const j = await cli([tmp, '--json']);
   assert.equal(j.code, 1);
-  assert.deepEqual(JSON.parse(j.out), { body: { success: false, status: 'failed', reason: 'no comfy nodes found', nodes: {} }, diagnostics: [], unresolved: {} });
+  assert.deepEqual(JSON.parse(j.out), {
+    body: { success: false, status: 'failed', reason: 'no comfy nodes found', nodes: {} },
+    diagnostics: [],
+    unresolved: {},
+  });
 });
 
 test('a pack that registers nodes but yields none says where, on stderr and in --json', async () => {
   const r = await cli([join(packs, 'never-silent')]);
   assert.equal(r.code, 1);
   assert.match(r.err, /^__init__\.py:5: NODE_CLASS_MAPPINGS: registers nodes \(`NODE_CLASS_MAPPINGS = \{\}`\)/m);
-  const j = JSON.parse((await cli([join(packs, 'never-silent'), '--json'])).out) as { body: { reason: string }; diagnostics: { line: number }[] };
+  const j = JSON.parse((await cli([join(packs, 'never-silent'), '--json'])).out) as {
+    body: { reason: string };
+    diagnostics: { line: number }[];
+  };
   assert.match(j.body.reason, /^no comfy nodes found: __init__\.py:5: NODE_CLASS_MAPPINGS: registers nodes/);
   assert.ok(j.diagnostics.every((d) => d.line > 0));
 });

@@ -21,7 +21,13 @@ async function run(files: Record<string, string>) {
 const diags: Diagnostic[] = [
   { file: 'a.py', line: 3, severity: 'info', message: 'followed the shipped config' },
   { file: '__init__.py', line: 12, field: 'NODE_CLASS_MAPPINGS', message: 'not known statically' },
-  { file: 'nodes.py', line: 40, node: 'Blur', field: 'input_types.required.model', message: 'folder_paths.get_filename_list(...) only known at run time' },
+  {
+    file: 'nodes.py',
+    line: 40,
+    node: 'Blur',
+    field: 'input_types.required.model',
+    message: 'folder_paths.get_filename_list(...) only known at run time',
+  },
   { file: 'nodes.py', line: 41, node: 'Blur', field: 'category', message: 'x'.repeat(300) },
   { file: 'nodes.py', line: 7, node: 'Blur', field: 'category', message: 'again' },
 ];
@@ -43,8 +49,14 @@ test('unresolvedFields: each node with the fields it could not resolve, once eac
 
 test('never silent: zero nodes from a pack that registers some names the file, line and construct', async () => {
   const cases: [Record<string, string>, RegExp][] = [
-    [{ '__init__.py': 'from .impl import NODE_CLASS_MAPPINGS\n', 'impl.py': 'NODE_CLASS_MAPPINGS = discover()\n' }, /^registers nodes \(`from \.impl import NODE_CLASS_MAPPINGS`\)/],
-    [{ '__init__.py': 'import x\n\nNODE_CLASS_MAPPINGS = {}\nNODE_CLASS_MAPPINGS.update(x.load())\n' }, /`NODE_CLASS_MAPPINGS\.update\(x\.load\(\)\)`/],
+    [
+      { '__init__.py': 'from .impl import NODE_CLASS_MAPPINGS\n', 'impl.py': 'NODE_CLASS_MAPPINGS = discover()\n' },
+      /^registers nodes \(`from \.impl import NODE_CLASS_MAPPINGS`\)/,
+    ],
+    [
+      { '__init__.py': 'import x\n\nNODE_CLASS_MAPPINGS = {}\nNODE_CLASS_MAPPINGS.update(x.load())\n' },
+      /`NODE_CLASS_MAPPINGS\.update\(x\.load\(\)\)`/,
+    ],
     [{ '__init__.py': 'import ext\n\nasync def comfy_entrypoint():\n    return ext.make()\n' }, /`async def comfy_entrypoint\(\):`/],
   ];
   for (const [files, construct] of cases) {

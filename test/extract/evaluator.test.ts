@@ -126,7 +126,10 @@ test('an import that only a run-time branch makes still runs the except fallback
     '__init__.py': `import sys\n${NODE}\nVALUE = 1\nNODE_CLASS_MAPPINGS = {}\ntry:\n    if sys.platform == "win32":\n        from .winonly import WinNode\n        NODE_CLASS_MAPPINGS["Win"] = WinNode\n    NODE_CLASS_MAPPINGS["Always"] = Node\nexcept ImportError:\n    NODE_CLASS_MAPPINGS["Fallback"] = Node\n`,
   });
   assert.deepEqual(Object.keys(r.body.nodes), ['Always', 'Fallback']);
-  assert.ok(r.diagnostics.some((d) => d.line === 13 && /ModuleNotFoundError.*branch taken only at run time/.test(d.message)), JSON.stringify(r.diagnostics));
+  assert.ok(
+    r.diagnostics.some((d) => d.line === 13 && /ModuleNotFoundError.*branch taken only at run time/.test(d.message)),
+    JSON.stringify(r.diagnostics),
+  );
 });
 
 test('a large literal that names a variable is evaluated where it stands, not later', async () => {
