@@ -98,6 +98,9 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     readCache: config.readCache,
     rateLimits: { perAddress: config.rateLimit, perToken: config.rateLimitToken, windowSeconds: config.rateLimitWindow },
     trustProxy: config.trustProxy,
+    downloads: config.downloads,
+    metricsToken: config.metricsToken,
+    pool: database.pool,
     logger: {
       level: config.logLevel,
       serializers: {

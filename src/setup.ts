@@ -4,9 +4,31 @@ import { openDatabase, type DatabaseHandle } from './db/database.js';
 import { createRegistry, ensureGeneratedAdminToken, type Clock, type Registry } from './registry/registry.js';
 import type { Config } from './settings.js';
 import { LocalArchiveStore } from './storage/local-archive-store.js';
+import type { ArchiveStore } from './storage/archive-store.js';
 
 /** Where the local archive store keeps archives: one place for every command. */
 export const archiveDir = (config: Pick<Config, 'dataDir'>): string => path.join(config.dataDir, 'archives');
+
+/**
+ * The archive store the settings choose. The S3 one, and with it the AWS SDK, is loaded only when
+ * chosen; `close` lets go of its connections.
+ */
+export async function openArchiveStore(config: Config): Promise<{ store: ArchiveStore; close(): void }> {
+  if (config.archiveStore !== 's3') return { store: new LocalArchiveStore(archiveDir(config)), close: () => {} };
+  const { S3ArchiveStore } = await import('./storage/s3-archive-store.js');
+  const store = new S3ArchiveStore({
+    bucket: config.s3Bucket!,
+    endpoint: config.s3Endpoint,
+    region: config.s3Region,
+    pathStyle: config.s3PathStyle,
+    prefix: config.s3Prefix,
+    credentials:
+      config.s3AccessKeyId && config.s3SecretAccessKey
+        ? { accessKeyId: config.s3AccessKeyId, secretAccessKey: config.s3SecretAccessKey }
+        : undefined,
+  });
+  return { store, close: () => store.close() };
+}
 
 export interface OpenRegistry {
   reg: Registry;
@@ -50,20 +72,32 @@ export async function openRegistry(
     onWait: (message) => (opts.notice ?? ((l) => process.stderr.write(`${l}\n`)))(`comfyreg: ${message}`),
     onError: (err, context) => log.error({ err: err instanceof Error ? err.message : String(err) }, context),
   });
+  let archives: { store: ArchiveStore; close(): void } | undefined;
   try {
+    archives = await openArchiveStore(config);
     const generate = opts.generateAdminToken && !config.adminToken;
     const generatedAdminToken = generate ? await ensureGeneratedAdminToken(database.db) : null;
     const reg = await createRegistry({
       database,
-      store: new LocalArchiveStore(archiveDir(config)),
+      store: archives.store,
       publicUrl: opts.publicUrl,
       review: config.review,
       adminToken: config.adminToken,
       serviceTokens: config.serviceTokens,
       clock: opts.clock,
     });
-    return { reg, database, generatedAdminToken, close: () => database.close() };
+    const { close: closeStore } = archives;
+    return {
+      reg,
+      database,
+      generatedAdminToken,
+      close: async () => {
+        await database.close();
+        closeStore();
+      },
+    };
   } catch (err) {
+    archives?.close();
     await database.close();
     throw err;
   }

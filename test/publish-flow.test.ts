@@ -203,6 +203,7 @@ forEachBackend('publish flow', (backend) => {
         put: async () => ({ size: 0, sha256: '' }),
         get: async () => Promise.reject(new Error('bucket gone')),
         delete: async () => {},
+        check: async () => {},
       },
       log: (line) => lines.push(line),
     });

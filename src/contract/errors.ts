@@ -240,6 +240,11 @@ export const ERRORS = {
     message: () => 'the archive store did not answer',
     meaning: 'Reading or writing the archive store failed; the log says why. Retry later.',
   },
+  NOT_READY: {
+    status: 503,
+    message: (failed: string) => `not ready: ${failed}`,
+    meaning: '`GET /readyz`: the database, its migrations or the archive store did not pass; `checks` in the body says which, the log why.',
+  },
 } satisfies Record<string, Spec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -7,3 +7,4 @@ export * from './types.js';
 export * from './errors.js';
 export * from './registry.js';
 export * from './comfy-nodes.js';
+export * from './operations.js';

@@ -21,6 +21,17 @@ export interface DatabaseHandle {
   /** Resolves once background upkeep (SQLite's log checkpoint) has caught up with the writes so far. */
   settled(): Promise<void>;
   close(): Promise<void>;
+  /** PostgreSQL: the connection pool's figures now (SQLite has one connection and no pool). */
+  pool?(): PoolStats;
+}
+
+export interface PoolStats {
+  max: number;
+  /** Connections open, idle or in use. */
+  total: number;
+  idle: number;
+  /** Queries waiting for a connection. */
+  waiting: number;
 }
 
 export interface DatabaseOptions {
@@ -136,9 +147,10 @@ function openPostgres(opts: DatabaseOptions, changes: ChangeFeed, onError: (err:
   const { schema, dropSchemaOnClose: dropSchema = false } = opts;
   const url = opts.url!;
   if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name ${schema}`);
+  const max = 10;
   const pool = new pg.Pool({
     connectionString: url,
-    max: 10,
+    max,
     // A database that does not answer costs a request 5 s at most, then a 503, never a hang.
     connectionTimeoutMillis: 5000,
     application_name: applicationName(opts),
@@ -158,6 +170,7 @@ function openPostgres(opts: DatabaseOptions, changes: ChangeFeed, onError: (err:
     describe: `postgres ${where.host}${where.pathname}${schema ? ` (schema ${schema})` : ''}`,
     changes,
     settled: async () => {},
+    pool: () => ({ max, total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     close: async () => {
       if (schema && dropSchema)
         await sql

@@ -1,4 +1,4 @@
-import { Migrator, PostgresAdapter, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { DEFAULT_MIGRATION_TABLE, Migrator, PostgresAdapter, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 /*
  * Migrations are written once with Kysely's schema builder and run on both dialects. Types are
@@ -200,4 +200,11 @@ export async function migrateToLatest(db: Kysely<any>, schema?: string): Promise
   if (error || failed) {
     throw new Error(`database migration failed${failed ? ` at ${failed.migrationName}` : ''}: ${String(error)}`);
   }
+}
+
+/** The migrations this build knows that the database has not run yet (for readiness). */
+export async function pendingMigrations(db: Kysely<any>): Promise<string[]> {
+  const rows = await db.selectFrom(DEFAULT_MIGRATION_TABLE).select('name').execute();
+  const done = new Set(rows.map((r: { name: string }) => r.name));
+  return Object.keys(migrations).filter((name) => !done.has(name));
 }

@@ -16,13 +16,16 @@ import { userRoutes } from './routes/users.js';
 import { publisherRoutes } from './routes/publishers.js';
 import { nodeRoutes } from './routes/nodes.js';
 import { publishRoutes } from './routes/publish.js';
-import { UPLOAD_PREFIX, archiveRoutes } from './routes/archives.js';
+import { UPLOAD_PREFIX, archiveRoutes, type DownloadMode } from './routes/archives.js';
 import { comfyNodeRoutes } from './routes/comfy-nodes.js';
 import { comfyNodeReadRoutes } from './routes/comfy-node-reads.js';
 import { installCaching } from './caching.js';
 import { ResponseCache, installResponseCache, serveFromCache } from './response-cache.js';
 import { adminRoutes } from './routes/admin.js';
 import { extractionJobRoutes } from './routes/extraction-jobs.js';
+import { operationRoutes } from './routes/operations.js';
+import { Metrics, addRegistrySeries, installRequestMetrics } from './metrics.js';
+import type { PoolStats } from '../db/database.js';
 
 export interface AppOptions {
   maxBody: number;
@@ -34,6 +37,12 @@ export interface AppOptions {
   rateLimits?: RateLimits;
   /** Take the client address from X-Forwarded-For. */
   trustProxy?: boolean;
+  /** Archive downloads: streamed (default), or redirected to the store's presigned URLs. */
+  downloads?: DownloadMode;
+  /** Bearer token `/metrics` requires; open without one. */
+  metricsToken?: string;
+  /** PostgreSQL's pool figures, for metrics. */
+  pool?: () => PoolStats;
   /**
    * A server already listening (see `bindServer`): the app answers its requests, and closing the
    * app does not close it. Without one the app makes its own, for `inject` or `app.listen`.
@@ -58,10 +67,13 @@ function validators(): { body: Ajv; other: Ajv } {
 export async function buildApp(reg: Registry, opts: AppOptions): Promise<App> {
   const cache = opts.readCache === 0 ? null : new ResponseCache(opts.readCache ?? 20_000);
   const cacheContext = cache ? { cache, changes: reg.changes, now: () => reg.clock.now() } : null;
+  // The port is bound before the app is built: until it is ready, Fastify's routes are not either.
+  let started = false;
   const app = Fastify({
     // Cached answers leave before Fastify sees the request: the resolver's hot path costs a map lookup.
     serverFactory: (handler) => {
       const onRequest: http.RequestListener = (req, res) => {
+        if (!started) return answerStarting(req, res);
         if (!cacheContext || !serveFromCache(cacheContext, req, res)) handler(req, res);
       };
       // A client that asks before sending a body too large for the route is refused before it sends any.
@@ -88,6 +100,13 @@ export async function buildApp(reg: Registry, opts: AppOptions): Promise<App> {
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? ajv.body : ajv.other).compile(schema));
   for (const s of SHARED_SCHEMAS) app.addSchema(s);
 
+  const metrics = new Metrics((name, err) => app.log.warn({ err }, `metric ${name} could not be read`));
+  installRequestMetrics(app, metrics);
+  addRegistrySeries(metrics, { reg, cache, pool: opts.pool });
+  app.decorate('metrics', metrics);
+  app.addHook('onReady', async () => {
+    started = true;
+  });
   installErrorHandling(app);
   installNulGuard(app);
   await app.register(cors, { origin: '*', methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS'] });
@@ -123,8 +142,9 @@ export async function buildApp(reg: Registry, opts: AppOptions): Promise<App> {
     await comfyNodeReadRoutes(scope as App, reg);
     await adminRoutes(scope as App, reg);
     await extractionJobRoutes(scope as App, reg);
+    await operationRoutes(scope as App, reg, metrics, opts.metricsToken);
   });
-  await app.register(async (scope) => archiveRoutes(scope as App, reg, opts.maxArchive));
+  await app.register(async (scope) => archiveRoutes(scope as App, reg, opts.maxArchive, opts.downloads));
   return app as App;
 }
 
@@ -143,6 +163,20 @@ export async function bindServer(port: number, host: string): Promise<{ server: 
   });
   const address = server.address();
   return { server, port: typeof address === 'object' && address ? address.port : port };
+}
+
+/** Before the app is ready the process is alive but serves nothing: `/livez` 200, anything else 503. */
+function answerStarting(req: http.IncomingMessage, res: http.ServerResponse): void {
+  const live = req.url === '/livez' || req.url?.startsWith('/livez?');
+  const body = JSON.stringify(live ? { status: 'ok' } : { error: 'NOT_READY', message: 'not ready: starting' });
+  res
+    .writeHead(live ? 200 : 503, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+      'cache-control': 'no-store',
+      ...(live ? {} : { 'retry-after': '1' }),
+    })
+    .end(body);
 }
 
 /** Answers 413 and closes the connection when a declared Content-Length is over the route's limit. */

@@ -15,6 +15,8 @@ declare module 'fastify' {
     roles?: Role[];
     /** Body fields only an admin may send; anyone else who sends one gets 403 ADMIN_FIELD. */
     adminFields?: readonly string[];
+    /** The route reads the Authorization header itself (the metrics token): the caller is not looked up. */
+    ownBearer?: boolean;
   }
 }
 
@@ -53,6 +55,7 @@ export function installAuth(app: FastifyInstance, reg: Registry): void {
     },
   });
   app.addHook('onRequest', async (req) => {
+    if (req.routeOptions.config?.ownBearer) return;
     const token = bearerToken(req);
     req.principal = token === undefined ? ANONYMOUS : await identify(reg, token);
   });

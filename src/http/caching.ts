@@ -4,8 +4,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 export const PUBLIC_CACHE_CONTROL = 'public, max-age=60';
 export const PRIVATE_CACHE_CONTROL = 'private, no-store';
 
-/** GET routes with a side effect (counting a download): a cache answering them would skip it. */
-export const SIDE_EFFECT_ROUTES = new Set(['/nodes/:nodeId/install']);
+/**
+ * GET routes with a side effect (counting a download) or a live answer (probes, metrics): a cache
+ * answering them would skip it.
+ */
+export const SIDE_EFFECT_ROUTES = new Set(['/nodes/:nodeId/install', '/livez', '/readyz', '/metrics']);
 
 /** A strong validator: the hash of the exact bytes, so any change to the answer changes it. */
 export function etagOf(payload: string | Buffer): string {

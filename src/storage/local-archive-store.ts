@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { createHash, randomBytes } from 'node:crypto';
-import { Transform, type Readable } from 'node:stream';
+import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ArchiveTooLargeError, isArchiveKey, type ArchiveStore, type StoredArchive } from './archive-store.js';
+import { archiveMeter, isArchiveKey, type ArchiveStore, type StoredArchive } from './archive-store.js';
 
 /** Archives as files under one folder; keys are relative paths made of safe segments. */
 export class LocalArchiveStore implements ArchiveStore {
@@ -18,16 +18,7 @@ export class LocalArchiveStore implements ArchiveStore {
     const target = this.file(key);
     await fs.promises.mkdir(path.dirname(target), { recursive: true });
     const temp = `${target}.${randomBytes(6).toString('hex')}.part`;
-    const hash = createHash('sha256');
-    let size = 0;
-    const meter = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        size += chunk.length;
-        if (size > maxBytes) return done(new ArchiveTooLargeError(maxBytes));
-        hash.update(chunk);
-        done(null, chunk);
-      },
-    });
+    const { meter, stored } = archiveMeter(maxBytes);
     try {
       await pipeline(body, meter, fs.createWriteStream(temp, { mode: 0o644 }));
       await fs.promises.rename(temp, target);
@@ -35,7 +26,7 @@ export class LocalArchiveStore implements ArchiveStore {
       await fs.promises.rm(temp, { force: true });
       throw err;
     }
-    return { size, sha256: hash.digest('hex') };
+    return stored();
   }
 
   async get(key: string): Promise<{ stream: Readable; size: number } | null> {
@@ -51,5 +42,11 @@ export class LocalArchiveStore implements ArchiveStore {
 
   async delete(key: string): Promise<void> {
     await fs.promises.rm(this.file(key), { force: true });
+  }
+
+  /** The folder exists (made on the first start) and this process may read and write it. */
+  async check(): Promise<void> {
+    await fs.promises.mkdir(this.root, { recursive: true });
+    await fs.promises.access(this.root, fs.constants.R_OK | fs.constants.W_OK);
   }
 }

@@ -10,6 +10,7 @@ import type { RateLimits } from '../../src/http/rate-limits.js';
 import { createRegistry, type Clock, type Registry } from '../../src/registry/registry.js';
 import { LocalArchiveStore } from '../../src/storage/local-archive-store.js';
 import type { ArchiveStore } from '../../src/storage/archive-store.js';
+import type { DownloadMode } from '../../src/http/routes/archives.js';
 
 export type Backend = 'sqlite' | 'postgres';
 
@@ -60,6 +61,8 @@ export interface TestOptions {
   readCache?: number;
   store?: ArchiveStore;
   rateLimits?: RateLimits;
+  downloads?: DownloadMode;
+  metricsToken?: string;
   /** Receives the server's log lines (JSON, level info and up). */
   log?: (line: string) => void;
 }
@@ -99,6 +102,9 @@ export async function startRegistry(backend: Backend, opts: TestOptions = {}): P
       maxArchive: opts.maxArchive ?? 100 * 1024 * 1024,
       readCache: opts.readCache,
       rateLimits: opts.rateLimits,
+      downloads: opts.downloads,
+      metricsToken: opts.metricsToken,
+      pool: database.pool,
     });
     await app.ready();
     return {

@@ -185,6 +185,7 @@ forEachBackend('registry: users, publishers, packs and versions', (backend) => {
         throw new Error('disk on fire');
       },
       delete: async () => {},
+      check: async () => {},
     };
     const other = await bareRegistry(backend, { store: broken });
     try {

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { Readable } from 'node:stream';
 import { UploadReceipt, fail } from '../../contract/index.js';
 import type { Registry } from '../../registry/registry.js';
-import { openArchive } from '../../registry/archives.js';
+import { openArchive, presignArchive } from '../../registry/archives.js';
 import { isAdmin } from '../../registry/principals.js';
 import { storeUpload } from '../../registry/publish.js';
 import type { App } from '../app.js';
@@ -10,9 +10,13 @@ import { errorResponses } from '../schemas.js';
 
 const ARCHIVE_TYPES = ['application/zip', 'application/x-zip-compressed', 'application/octet-stream'];
 export const UPLOAD_PREFIX = '/archives/upload/';
+/** How long a presigned download URL works: long enough to start a slow download, short enough to leak little. */
+export const REDIRECT_TTL_SECONDS = 300;
+
+export type DownloadMode = 'stream' | 'redirect';
 
 /** Upload to the signed URL and download of stored archives; bodies stream, never buffered whole. */
-export async function archiveRoutes(app: App, reg: Registry, maxArchive: number) {
+export async function archiveRoutes(app: App, reg: Registry, maxArchive: number, downloads: DownloadMode = 'stream') {
   app.addContentTypeParser(ARCHIVE_TYPES, (_req, payload, done) => done(null, payload));
 
   app.put(
@@ -46,13 +50,18 @@ export async function archiveRoutes(app: App, reg: Registry, maxArchive: number)
     '/archives/*',
     {
       schema: {
-        summary: 'Download a stored version archive (a refused one: admins only)',
+        summary: 'Download a stored version archive (a refused one: admins only); with redirect downloads, 302 to a presigned URL',
         tags: ['Nodes'],
         response: { ...errorResponses(403, 404, 503) },
       },
     },
     async (req, reply) => {
-      const found = await openArchive(reg, (req.params as { '*': string })['*'], { admin: isAdmin(req.principal) });
+      const key = (req.params as { '*': string })['*'];
+      const admin = isAdmin(req.principal);
+      const url = downloads === 'redirect' ? await presignArchive(reg, key, REDIRECT_TTL_SECONDS, { admin }) : null;
+      // The URL expires: no cache may keep the redirect.
+      if (url) return reply.code(302).header('location', url).header('cache-control', 'no-store').send();
+      const found = await openArchive(reg, key, { admin });
       return reply
         .type('application/zip')
         .header('content-length', found.size)
