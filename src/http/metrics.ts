@@ -63,14 +63,21 @@ class Scraped {
     private readonly failed: (name: string, err: unknown) => void,
   ) {}
 
-  async get() {
-    let samples: Sample[] = [];
+  private samples: Sample[] = [];
+
+  /** Reads the samples of this scrape; run for every series before any is written out. */
+  async collect(): Promise<void> {
     try {
       const v = await this.read();
-      samples = typeof v === 'number' ? [{ value: v }] : v;
+      this.samples = typeof v === 'number' ? [{ value: v }] : v;
     } catch (err) {
+      this.samples = [];
       this.failed(this.name, err);
     }
+  }
+
+  async get() {
+    const samples = this.samples;
     return {
       name: this.name,
       help: this.help,
@@ -89,6 +96,7 @@ export class Metrics {
   private readonly requests: client.Counter<'method' | 'route' | 'status'>;
   private readonly durations: client.Histogram<'method' | 'route' | 'status'>;
   private readonly readErrors: client.Counter<'metric'>;
+  private readonly scraped: Scraped[] = [];
   /** Reads shared by several series within one scrape (the queue figures feed three). */
   private scrape = new Map<string, Promise<unknown>>();
 
@@ -146,6 +154,8 @@ export class Metrics {
   /** The exposition text: process metrics, then this app's. */
   async text(): Promise<string> {
     this.scrape = new Map();
+    // Every read first, so that this scrape's read errors are counted in this scrape's text.
+    await Promise.all(this.scraped.map((m) => m.collect()));
     const [proc, app] = await Promise.all([processMetrics().metrics(), this.registry.metrics()]);
     return proc + app;
   }
@@ -155,7 +165,9 @@ export class Metrics {
       this.readErrors.inc({ metric: name });
       this.onReadError(name, err);
     };
-    this.registry.registerMetric(new Scraped(s.name, s.help, type, s.read, failed) as unknown as client.Metric);
+    const series = new Scraped(s.name, s.help, type, s.read, failed);
+    this.registry.registerMetric(series as unknown as client.Metric);
+    this.scraped.push(series);
   }
 }
 
