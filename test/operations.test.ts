@@ -226,6 +226,19 @@ forEachBackend('metrics and health', (backend) => {
       assert.equal((await fetch(`${guarded.url}/livez`)).status, 200);
       assert.equal((await fetch(`${guarded.url}/readyz`)).status, 200);
     });
+
+    it('never rate-limits the probes and /metrics', async () => {
+      const limited = await startRegistry(backend, { rateLimits: { perAddress: 2, perToken: 2, windowSeconds: 60 }, readCache: 0 });
+      try {
+        for (let i = 0; i < 4; i++)
+          for (const p of ['/livez', '/readyz', '/metrics']) assert.equal((await fetch(`${limited.url}${p}`)).status, 200, `${p} #${i}`);
+        const statuses = [];
+        for (let i = 0; i < 3; i++) statuses.push((await fetch(`${limited.url}/nodes`)).status);
+        assert.ok(statuses.includes(429), 'other routes are limited');
+      } finally {
+        await limited.close();
+      }
+    });
   });
 });
 
