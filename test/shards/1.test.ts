@@ -7,3 +7,4 @@ import '../settings.test.js';
 import '../shards.test.js';
 import '../extract/fixtures.test.js';
 import '../extract/diagnostics.test.js';
+import '../storage/archive-stores.test.js';

@@ -5,3 +5,4 @@ import '../thread-extractor.test.js';
 import '../sqlite-checkpoints.test.js';
 import '../extract/evaluator.test.js';
 import '../extract/cli.test.js';
+import '../s3-registry.test.js';

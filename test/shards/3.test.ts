@@ -5,3 +5,4 @@ import '../resolve.test.js';
 import '../create-comfy-nodes.test.js';
 import '../database-faults.test.js';
 import '../registry/comfy-nodes.test.js';
+import '../operations.test.js';
