@@ -6,3 +6,4 @@ import '../read-cache.test.js';
 import '../cache-keys.test.js';
 import '../extract/archive.test.js';
 import '../registry/publishing.test.js';
+import '../registry/operations.test.js';
