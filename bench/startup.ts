@@ -46,5 +46,7 @@ const base = median(samples['node -e 0']);
 console.log(`${ROUNDS} interleaved rounds, median wall time of each command as a process:`);
 for (const [name, xs] of Object.entries(samples)) {
   const m = median(xs);
-  console.log(`  ${name.padEnd(30)} ${m.toFixed(0).padStart(5)} ms  ${(m / base).toFixed(2)}× node -e 0${name === 'node -e 0' ? '' : ' (target ≤ 3×)'}`);
+  console.log(
+    `  ${name.padEnd(30)} ${m.toFixed(0).padStart(5)} ms  ${(m / base).toFixed(2)}× node -e 0${name === 'node -e 0' ? '' : ' (target ≤ 3×)'}`,
+  );
 }

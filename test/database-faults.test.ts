@@ -43,12 +43,16 @@ it('waits a bounded time for a database that does not answer at start, then exit
   const err = new PassThrough();
   let stderr = '';
   err.on('data', (c: Buffer) => (stderr += c));
+  const free = net.createServer();
+  await new Promise<void>((r) => free.listen(0, '127.0.0.1', r));
+  const servePort = (free.address() as net.AddressInfo).port;
+  await new Promise((r) => free.close(r));
   try {
-    const code = await main(
+    const running = main(
       [
         'serve',
         '--port',
-        '0',
+        String(servePort),
         '--data-dir',
         dir,
         '--log-level',
@@ -56,14 +60,29 @@ it('waits a bounded time for a database that does not answer at start, then exit
         '--database-url',
         `postgres://nobody@127.0.0.1:${port}/none`,
         '--database-wait',
-        '1',
+        '2',
       ],
       { out: new PassThrough(), err },
     );
+    // While it waits for the database the port answers: alive, not ready.
+    const ask = async (p: string): Promise<Response> => {
+      for (;;) {
+        try {
+          return await fetch(`http://127.0.0.1:${servePort}${p}`);
+        } catch {
+          // not bound yet
+        }
+      }
+    };
+    assert.equal((await ask('/livez')).status, 200);
+    const waiting = await ask('/nodes');
+    assert.equal(waiting.status, 503);
+    assert.equal((await waiting.json()).error, 'NOT_READY');
+    const code = await running;
     assert.equal(code, 1);
     const lines = stderr.trim().split('\n');
     assert.match(lines[0], /^comfyreg: waiting for the database at 127\.0\.0\.1:\d+\/none \(.*ECONNREFUSED/);
-    assert.match(lines.at(-1)!, /^comfyreg: the database at 127\.0\.0\.1:\d+\/none did not answer within 1 s \(.*ECONNREFUSED/);
+    assert.match(lines.at(-1)!, /^comfyreg: the database at 127\.0\.0\.1:\d+\/none did not answer within 2 s \(.*ECONNREFUSED/);
     assert.ok(!/\n\s+at /.test(stderr), 'no stack trace');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -83,6 +83,9 @@ export async function buildApp(reg: Registry, opts: AppOptions): Promise<App> {
         onRequest(req, res);
       };
       const server = opts.server ?? http.createServer();
+      // From here on this app answers, "starting" included, in place of bindServer's placeholder.
+      const placeholder = placeholders.get(server);
+      if (placeholder) server.off('request', placeholder);
       server.on('request', onRequest);
       server.on('checkContinue', onContinue);
       return server;
@@ -153,7 +156,9 @@ export async function buildApp(reg: Registry, opts: AppOptions): Promise<App> {
  * reached at (`--port 0` included) and is never changed afterwards.
  */
 export async function bindServer(port: number, host: string): Promise<{ server: http.Server; port: number }> {
-  const server = http.createServer();
+  // While the rest starts (waiting for the database, migrating), requests get an answer, not silence.
+  const server = http.createServer(answerStarting);
+  placeholders.set(server, answerStarting);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -164,6 +169,8 @@ export async function bindServer(port: number, host: string): Promise<{ server: 
   const address = server.address();
   return { server, port: typeof address === 'object' && address ? address.port : port };
 }
+
+const placeholders = new WeakMap<http.Server, http.RequestListener>();
 
 /** Before the app is ready the process is alive but serves nothing: `/livez` 200, anything else 503. */
 function answerStarting(req: http.IncomingMessage, res: http.ServerResponse): void {
