@@ -6,3 +6,4 @@ import '../sqlite-checkpoints.test.js';
 import '../extract/evaluator.test.js';
 import '../extract/cli.test.js';
 import '../s3-registry.test.js';
+import '../readme-walkthrough.test.js';
