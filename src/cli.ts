@@ -1,4 +1,4 @@
-import { ConfigError, commandHelp, parseCommandLine, type Extra } from './settings.js';
+import { ConfigError, commandHelp, parseCommandLine, type Extra } from './settings/index.js';
 import { DatabaseUnreachable } from './db/unreachable.js';
 
 /*

@@ -4,7 +4,7 @@ import type { DatabaseHandle } from './db/database.js';
 import { bindServer, buildApp, type App } from './http/app.js';
 import { reclaimOrphanedLeases } from './registry/extraction-queue.js';
 import type { Clock, Registry } from './registry/registry.js';
-import type { Config } from './settings.js';
+import type { Config } from './settings/index.js';
 import { openRegistry, saveAdminToken } from './setup.js';
 import { LocalJobSource } from './jobs/local-job-source.js';
 import { Worker, workerId } from './jobs/worker.js';

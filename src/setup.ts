@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { openDatabase, type DatabaseHandle } from './db/database.js';
 import { createRegistry, ensureGeneratedAdminToken, type Clock, type Registry } from './registry/registry.js';
-import type { Config } from './settings.js';
+import type { Config } from './settings/index.js';
 import { LocalArchiveStore } from './storage/local-archive-store.js';
 import type { ArchiveStore } from './storage/archive-store.js';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseCommandLine } from '../src/settings.js';
+import { parseCommandLine } from '../src/settings/index.js';
 import { openArchiveStore } from '../src/setup.js';
 import { startServer } from '../src/server.js';
 import { forEachBackend, startRegistry, whenChanged, type TestRegistry } from './helpers/registry.js';

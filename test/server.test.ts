@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { PassThrough } from 'node:stream';
 import { main } from '../src/cli.js';
 import { ERROR_CODES } from '../src/contract/index.js';
-import { SETTINGS, parseCommandLine } from '../src/settings.js';
+import { SETTINGS, parseCommandLine } from '../src/settings/index.js';
 import { startServer } from '../src/server.js';
 import { forEachBackend, startRegistry, whenChanged } from './helpers/registry.js';
 import { publishBody, zipOf } from './helpers/flow.js';

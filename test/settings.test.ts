@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { SETTINGS, commandHelp, parseCommandLine, settingsTable } from '../src/settings.js';
+import { SETTINGS, commandHelp, parseCommandLine, settingsTable } from '../src/settings/index.js';
 import { ERRORS, ERROR_CODES, errorTable } from '../src/contract/index.js';
 
 describe('the settings table', () => {

@@ -5,7 +5,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
-import { parseCommandLine } from '../src/settings.js';
+import { parseCommandLine } from '../src/settings/index.js';
 import { startServer } from '../src/server.js';
 import { Worker } from '../src/jobs/worker.js';
 import { LocalJobSource } from '../src/jobs/local-job-source.js';

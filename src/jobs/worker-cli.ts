@@ -1,4 +1,4 @@
-import { ConfigError, commandHelp, parseCommandLine, type Extra } from '../settings.js';
+import { ConfigError, commandHelp, parseCommandLine, type Extra } from '../settings/index.js';
 import { HttpJobSource } from './http-job-source.js';
 import { WorkerRefused } from './job-source.js';
 import { Worker, workerId, type WorkerLog } from './worker.js';

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import S3rver from 's3rver';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { parseCommandLine, type Config } from '../../src/settings.js';
+import { parseCommandLine, type Config } from '../../src/settings/index.js';
 import { S3ArchiveStore } from '../../src/storage/s3-archive-store.js';
 
 /** A local S3-compatible server (s3rver) on a random loopback port, with its objects in a temp folder. */
