@@ -2,15 +2,16 @@
  * The by-name resolver (GET /comfy-nodes/{name}/node) at registry scale.
  *
  * Fills a temporary SQLite registry (3,000 packs × 5 versions, ~1,000,000 comfy-node rows;
- * generated, deterministic), loads the real server with autocannon and, in the same run, a bare
- * node:http server answering the same bytes from memory; then times the resolver on a
- * 10,000-row registry against the 1,000,000-row one.
+ * generated, deterministic; copied into a private schema when --database-url names a PostgreSQL
+ * database), loads the real server with autocannon and, in the same run, a bare node:http server
+ * answering the same bytes from memory; then the mixed run (bench/resolve-mixed.ts): the same
+ * resolving load while other clients install and publish; then times the resolver on a 10,000-row
+ * registry against the 1,000,000-row one.
  *
- * Run: npx tsx bench/resolve.ts [--duration 10] [--connections 32]
+ * Run: npx tsx bench/resolve.ts [--duration 10] [--connections 32] [--install-rate 300] [--database-url postgres://…]
  * Each server runs in a child process so that it never shares an event loop with the load generator.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -22,15 +23,8 @@ import { resolveComfyNodeName } from '../src/registry/resolve.js';
 import { createRegistry, type Registry } from '../src/registry/registry.js';
 import { LocalArchiveStore } from '../src/storage/local-archive-store.js';
 import { generateRegistry, type Generated } from './resolve-data.js';
-
-interface AutocannonResult {
-  requests: { average: number; total: number };
-  latency: { p50: number; p99: number; average: number };
-  non2xx: number;
-  errors: number;
-}
-type Autocannon = (opts: Record<string, unknown>) => Promise<AutocannonResult>;
-const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+import { autocannon, createPublisher, mixedRun, type AutocannonResult } from './resolve-mixed.js';
+import { copyToPostgres, dropSchema } from './pg-copy.js';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -38,44 +32,76 @@ const arg = (name: string, fallback: number) => {
 };
 const DURATION = arg('duration', 10);
 const CONNECTIONS = arg('connections', 32);
+const INSTALL_RATE = arg('install-rate', 300);
+const urlFlag = process.argv.indexOf('--database-url');
+/** PostgreSQL when given; children read it from the environment. */
+const DATABASE_URL = urlFlag > 0 ? process.argv[urlFlag + 1] : process.env.COMFYREG_BENCH_DATABASE_URL;
 const SELF = fileURLToPath(import.meta.url);
+const ADMIN_TOKEN = 'bench-admin';
+const SERVICE_TOKEN = 'bench-service';
 
-async function openRegistry(file: string, readCache?: number): Promise<{ database: DatabaseHandle; reg: Registry; app: App }> {
-  const dir = path.dirname(file);
-  const database = await openDatabase({ url: file, dataDir: dir });
+/** A generated registry: its SQLite file, and the PostgreSQL schema it was copied into, if any. */
+interface Target {
+  file: string;
+  schema?: string;
+}
+const targetArg = (t: Target) => (t.schema ? `${t.file}#${t.schema}` : t.file);
+const targetOf = (arg: string): Target => {
+  const [file, schema] = arg.split('#');
+  return { file, schema };
+};
+
+async function openRegistry(target: Target, readCache?: number): Promise<{ database: DatabaseHandle; reg: Registry; app: App }> {
+  const dir = path.dirname(target.file);
+  const database = target.schema
+    ? await openDatabase({ url: DATABASE_URL, dataDir: dir, schema: target.schema })
+    : await openDatabase({ url: target.file, dataDir: dir });
   const reg = await createRegistry({
     database,
     store: new LocalArchiveStore(path.join(dir, 'archives')),
     publicUrl: 'http://127.0.0.1',
-    adminToken: 'bench-admin',
+    adminToken: ADMIN_TOKEN,
+    serviceTokens: [SERVICE_TOKEN],
   });
   // Request logging off, as an operator running at `warn`; the work per request is otherwise the product's.
   const app = await buildApp(reg, { maxBody: 16 * 1024 * 1024, maxArchive: 1024 * 1024, logger: false, readCache });
   return { database, reg, app };
 }
 
-/** Child process: `serve-registry[-uncached] <sqlite file>` or `serve-bare <responses.json>`; prints the port. */
-async function child(mode: string, file: string): Promise<void> {
+/** Child process: `serve-registry[-uncached] <target>` or `serve-bare <responses.json>`; prints the port. */
+async function child(mode: string, arg: string): Promise<void> {
   let server: http.Server;
   if (mode.startsWith('serve-registry')) {
-    const { app } = await openRegistry(file, mode === 'serve-registry-uncached' ? 0 : undefined);
+    const { app } = await openRegistry(targetOf(arg), mode === 'serve-registry-uncached' ? 0 : undefined);
     await app.listen({ port: 0, host: '127.0.0.1' });
     server = app.server;
   } else {
-    const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, { headers: Record<string, string>; body: string }>;
+    const saved = JSON.parse(fs.readFileSync(arg, 'utf8')) as Record<string, { headers: Record<string, string>; body: string }>;
     const answers = new Map(Object.entries(saved).map(([url, r]) => [url, { headers: r.headers, body: Buffer.from(r.body, 'base64') }]));
+    const created = Buffer.from('{}');
     server = http.createServer((req, res) => {
+      // Writes of the mixed run: the body is read, and an empty answer given.
+      if (req.method === 'POST' || req.method === 'PUT') {
+        req.resume();
+        req.on('end', () => res.writeHead(req.method === 'POST' ? 201 : 200, { 'content-type': 'application/json' }).end(created));
+        return;
+      }
       const a = answers.get(req.url ?? '');
       if (!a) return res.writeHead(404).end();
       res.writeHead(200, a.headers).end(a.body);
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   }
+  // An orderly exit, so that a child run with --cpu-prof writes its profile.
+  process.once('SIGTERM', () => process.exit(0));
   process.stdout.write(`PORT ${(server.address() as { port: number }).port}\n`);
 }
 
-function startChild(mode: string, file: string): Promise<{ proc: ChildProcess; base: string }> {
-  const proc = spawn(process.execPath, [...process.execArgv, SELF, mode, file], { stdio: ['ignore', 'pipe', 'inherit'] });
+function startChild(mode: string, arg: string): Promise<{ proc: ChildProcess; base: string }> {
+  const proc = spawn(process.execPath, [...process.execArgv, SELF, mode, arg], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...(DATABASE_URL ? { COMFYREG_BENCH_DATABASE_URL: DATABASE_URL } : {}) },
+  });
   return new Promise((resolve, reject) => {
     let out = '';
     proc.stdout!.on('data', (d: Buffer) => {
@@ -104,8 +130,8 @@ const pathOf = (name: string) => `/comfy-nodes/${encodeURIComponent(name)}/node`
  * through the whole HTTP stack with the answer cache missing (the change feed moved before each
  * request), and answered from the cache.
  */
-async function timeResolver(file: string, names: string[], rounds: number) {
-  const { database, reg, app } = await openRegistry(file);
+async function timeResolver(target: Target, names: string[], rounds: number) {
+  const { database, reg, app } = await openRegistry(target);
   await app.ready();
   const samples = { direct: [] as number[], miss: [] as number[], hit: [] as number[] };
   const time = async (into: number[] | null, f: () => Promise<unknown>) => {
@@ -136,9 +162,50 @@ async function timeResolver(file: string, names: string[], rounds: number) {
 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
+type Answers = Record<string, { headers: Record<string, string>; body: string }>;
+
+/** The registry's answers to `paths`, as the bare server will give them. */
+async function record(base: string, paths: string[], into: Answers): Promise<void> {
+  for (const p of paths) {
+    const res = await fetch(base + p);
+    if (res.status !== 200) throw new Error(`${p} answered ${res.status}`);
+    const headers: Record<string, string> = {};
+    for (const h of ['content-type', 'etag', 'cache-control', 'vary']) headers[h] = res.headers.get(h) ?? '';
+    into[p] = { headers, body: Buffer.from(await res.arrayBuffer()).toString('base64') };
+  }
+}
+
+let runs = 0;
+
+/** A server child under the steady load, then under the mixed load. */
+async function measure(mode: string, arg: string, paths: string[], installPaths: string[], liveNames: string[]) {
+  const server = await startChild(mode, arg);
+  try {
+    await load(server.base, paths, 2);
+    const steady = await load(server.base, paths, DURATION);
+    const suffix = `r${process.pid}x${++runs}`;
+    const publisher =
+      mode === 'serve-bare'
+        ? { publisherId: 'bare', nodeId: 'bare', pat: 'bare', serviceToken: 'bare', names: liveNames }
+        : await createPublisher(server.base, ADMIN_TOKEN, suffix, liveNames, SERVICE_TOKEN);
+    const mixed = await mixedRun(server.base, {
+      resolvePaths: paths,
+      installPaths,
+      duration: DURATION,
+      connections: CONNECTIONS,
+      installRate: INSTALL_RATE,
+      publisher,
+    });
+    return { steady, mixed };
+  } finally {
+    await stopChild(server.proc);
+  }
+}
+
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'comfyreg-bench-resolve-'));
   const started = Date.now();
+  const schemas: string[] = [];
   try {
     const bigFile = path.join(dir, 'big', 'comfyreg.sqlite');
     const smallFile = path.join(dir, 'small', 'comfyreg.sqlite');
@@ -152,53 +219,68 @@ async function main(): Promise<void> {
     console.log(
       `generated ${fmt(small.packs)} packs, ${fmt(small.versions)} versions, ${fmt(small.rows)} comfy-node rows in ${fmt((Date.now() - t0) / 1000, 1)} s`,
     );
+    const bigTarget: Target = { file: bigFile };
+    const smallTarget: Target = { file: smallFile };
+    if (DATABASE_URL) {
+      t0 = Date.now();
+      for (const t of [bigTarget, smallTarget]) {
+        t.schema = `bench_resolve_${schemas.length}_${process.pid}`;
+        schemas.push(t.schema);
+        await copyToPostgres(t.file, DATABASE_URL, t.schema);
+      }
+      console.log(`copied both into PostgreSQL in ${fmt((Date.now() - t0) / 1000, 1)} s`);
+    }
+    const where = DATABASE_URL ? 'PostgreSQL' : 'SQLite';
 
-    const smallTime = await timeResolver(smallFile, small.resolvable, 2000);
-    const bigTime = await timeResolver(bigFile, big.resolvable, 2000);
+    const smallTime = await timeResolver(smallTarget, small.resolvable, 2000);
+    const bigTime = await timeResolver(bigTarget, big.resolvable, 2000);
 
     const paths = big.resolvable.slice(0, 500).map(pathOf);
-    const registry = await startChild('serve-registry', bigFile);
-    const responses: Record<string, { headers: Record<string, string>; body: string }> = {};
-    for (const p of paths) {
-      const res = await fetch(registry.base + p);
-      if (res.status !== 200) throw new Error(`${p} answered ${res.status}`);
-      const headers: Record<string, string> = {};
-      for (const h of ['content-type', 'etag', 'cache-control', 'vary']) headers[h] = res.headers.get(h) ?? '';
-      responses[p] = { headers, body: Buffer.from(await res.arrayBuffer()).toString('base64') };
-    }
+    const responses: Answers = {};
+    const recorder = await startChild('serve-registry', targetArg(bigTarget));
+    await record(recorder.base, paths, responses);
+    const packIds = [...new Set(paths.map((p) => (JSON.parse(Buffer.from(responses[p].body, 'base64').toString()) as { id: string }).id))];
+    const installPaths = packIds.slice(0, 100).map((id) => `/nodes/${encodeURIComponent(id)}/install`);
+    await record(recorder.base, installPaths, responses);
+    await stopChild(recorder.proc);
     const answersFile = path.join(dir, 'answers.json');
     fs.writeFileSync(answersFile, JSON.stringify(responses));
-    await load(registry.base, paths, 2);
-    const reg = await load(registry.base, paths, DURATION);
-    await stopChild(registry.proc);
+    // Some of the names being resolved are registered again by every release of the live pack.
+    const liveNames = [...big.resolvable.slice(0, 5), 'BenchLiveNode'];
 
-    const uncachedServer = await startChild('serve-registry-uncached', bigFile);
-    await load(uncachedServer.base, paths, 2);
-    const uncached = await load(uncachedServer.base, paths, DURATION);
-    await stopChild(uncachedServer.proc);
+    const reg = await measure('serve-registry', targetArg(bigTarget), paths, installPaths, liveNames);
+    const uncached = await measure('serve-registry-uncached', targetArg(bigTarget), paths, installPaths, liveNames);
+    const raw = await measure('serve-bare', answersFile, paths, installPaths, liveNames);
 
-    const bare = await startChild('serve-bare', answersFile);
-    await load(bare.base, paths, 2);
-    const raw = await load(bare.base, paths, DURATION);
-    await stopChild(bare.proc);
-
-    const avgBytes = Object.values(responses).reduce((a, r) => a + Buffer.from(r.body, 'base64').length, 0) / paths.length;
+    const avgBytes = paths.reduce((a, p) => a + Buffer.from(responses[p].body, 'base64').length, 0) / paths.length;
+    const line = (r: { requests: { average: number }; latency: { p50: number; p99: number }; non2xx: number; errors: number }) =>
+      `${fmt(r.requests.average)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, non-2xx ${r.non2xx}, errors ${r.errors}`;
+    const ratio = (a: { requests: { average: number } }, b: { requests: { average: number } }) =>
+      fmt(a.requests.average / b.requests.average, 2);
     console.log(
-      `\nGET /comfy-nodes/{name}/node, ${CONNECTIONS} connections, ${DURATION} s, ${paths.length} rotating names, ~${fmt(avgBytes)} B answers`,
+      `\nGET /comfy-nodes/{name}/node on ${where}, ${CONNECTIONS} connections, ${DURATION} s, ${paths.length} rotating names, ~${fmt(avgBytes)} B answers`,
     );
+    console.log(`  comfyreg (${fmt(big.rows)} rows):      ${line(reg.steady)} (ratio ${ratio(reg.steady, raw.steady)})`);
+    console.log(`  same, answer cache off:         ${line(uncached.steady)} (ratio ${ratio(uncached.steady, raw.steady)})`);
+    console.log(`  bare node:http from memory:     ${line(raw.steady)}`);
     console.log(
-      `  comfyreg (SQLite, ${fmt(big.rows)} rows): ${fmt(reg.requests.average)} req/s, p50 ${reg.latency.p50} ms, p99 ${reg.latency.p99} ms, non-2xx ${reg.non2xx}, errors ${reg.errors}`,
+      `\nmixed: the same resolving load while ${INSTALL_RATE} installs/s (8 connections) and one publish/s (publish, upload, CreateComfyNodes) run`,
     );
-    console.log(
-      `  same, answer cache off (--read-cache 0): ${fmt(uncached.requests.average)} req/s, p50 ${uncached.latency.p50} ms, p99 ${uncached.latency.p99} ms (ratio ${fmt(uncached.requests.average / raw.requests.average, 2)})`,
-    );
-    console.log(
-      `  bare node:http from memory:        ${fmt(raw.requests.average)} req/s, p50 ${raw.latency.p50} ms, p99 ${raw.latency.p99} ms`,
-    );
-    console.log(
-      `  ratio: ${fmt(reg.requests.average / raw.requests.average, 2)} (target ≥ 0.5); p99 ${reg.latency.p99} ms (target < 10 ms)`,
-    );
-    console.log(`\nresolver, 2,000 sequential calls (mean / p99, µs):`);
+    for (const [label, r] of [
+      ['comfyreg', reg],
+      ['same, answer cache off', uncached],
+      ['bare node:http', raw],
+    ] as const) {
+      const m = r.mixed;
+      console.log(
+        `  ${`${label}:`.padEnd(24)} resolve ${line(m.resolve)}${label === 'bare node:http' ? '' : ` (ratio ${ratio(m.resolve, raw.mixed.resolve)})`}`,
+      );
+      console.log(
+        `  ${''.padEnd(24)} install ${fmt(m.install.requests.total / m.install.duration)}/s, p99 ${m.install.latency.p99} ms, non-2xx ${m.install.non2xx}; publishes ${m.publishes}, failed ${m.publishFailures}`,
+      );
+    }
+    console.log(`  targets: mixed ratio ≥ 0.7 with the cache, ≥ 0.4 with it off`);
+    console.log(`\nresolver on ${where}, 2,000 sequential calls (mean / p99, µs):`);
     for (const [rows, t] of [
       [small.rows, smallTime],
       [big.rows, bigTime],
@@ -210,8 +292,9 @@ async function main(): Promise<void> {
     console.log(
       `  1M / 10k mean: registry call ${fmt(bigTime.direct.mean / smallTime.direct.mean, 2)}, HTTP miss ${fmt(bigTime.miss.mean / smallTime.miss.mean, 2)}, HTTP hit ${fmt(bigTime.hit.mean / smallTime.hit.mean, 2)}`,
     );
-    console.log(`\ntotal ${fmt((Date.now() - started) / 1000, 1)} s`);
+    console.log(`\nnode ${process.version}, ${os.cpus().length} cpus; total ${fmt((Date.now() - started) / 1000, 1)} s`);
   } finally {
+    for (const schema of schemas) await dropSchema(DATABASE_URL!, schema);
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
