@@ -16,6 +16,7 @@ import { getComfyNode, listAllComfyNodes, listVersionComfyNodes, searchNodes, up
 import { nodeDetails } from '../../registry/nodes.js';
 import { pageCount, pageWindow } from '../../registry/paging.js';
 import { requireProvider, resolveRequest } from '../../registry/resolve.js';
+import { MAX_TYPE_FILTERS, searchComfyNodes, type TypeMatch } from '../../registry/comfy-node-type-index.js';
 import type { App } from '../app.js';
 import { packKeys, resolverKeys } from '../cache-keys.js';
 import { toComfyNode, toNode, toNodes } from '../mappers.js';
@@ -94,13 +95,28 @@ export async function comfyNodeReadRoutes(app: App, reg: Registry) {
     '/comfy-nodes',
     {
       schema: {
-        summary: 'ListAllComfyNodes: every served comfy node, with exact filters',
+        summary: 'ListAllComfyNodes: every served comfy node, with exact filters; or a search by input type, output type and text',
+        description:
+          "With input_type, output_type or q, only each pack's newest extracted version is searched (the versions node_version names, when given); without them every served version is listed.",
         tags,
         operationId: 'ListAllComfyNodes',
         querystring: Type.Object({
           node_id: Type.Optional(Type.String({ maxLength: 200 })),
           node_version: Type.Optional(Type.String({ maxLength: 200 })),
           comfy_node_name: Type.Optional(Type.String({ maxLength: 1024 })),
+          input_type: Type.Optional(
+            Type.Array(Type.String({ minLength: 1, maxLength: 200 }), {
+              maxItems: MAX_TYPE_FILTERS,
+              description: 'repeatable: the node has an input of each (a `*` input accepts any; `IMAGE,MASK` is either)',
+            }),
+          ),
+          output_type: Type.Optional(
+            Type.Array(Type.String({ minLength: 1, maxLength: 200 }), {
+              maxItems: MAX_TYPE_FILTERS,
+              description: 'repeatable: the node has an output of each (`IMAGE,MASK` is either)',
+            }),
+          ),
+          q: Type.Optional(Type.String({ maxLength: 200, description: 'case-insensitive substring of name, display name or category' })),
           page: Type.Optional(Type.Integer({ description: '1-based; below 1 means 1' })),
           pageSize: Type.Optional(
             Type.Integer({ description: `default and maximum ${MAX_ALL_COMFY_NODES_PAGE}; below 1 means the default` }),
@@ -113,9 +129,19 @@ export async function comfyNodeReadRoutes(app: App, reg: Registry) {
       const q = req.query;
       const paging = pageWindow(q.page, q.pageSize, MAX_ALL_COMFY_NODES_PAGE, MAX_ALL_COMFY_NODES_PAGE);
       const filter = { nodeId: q.node_id, nodeVersion: q.node_version, comfyNodeName: q.comfy_node_name };
-      const { rows, total } = await listAllComfyNodes(reg, req.principal, filter, paging);
+      const search = { ...filter, inputTypes: q.input_type ?? [], outputTypes: q.output_type ?? [], q: q.q || undefined };
+      const searching = search.inputTypes.length > 0 || search.outputTypes.length > 0 || search.q !== undefined;
+      const { rows, total }: { rows: TypeMatch[]; total: number } = searching
+        ? await searchComfyNodes(reg, req.principal, search, paging)
+        : await listAllComfyNodes(reg, req.principal, filter, paging);
       return {
-        comfy_nodes: rows.map((r) => toComfyNode(r, { node_id: r.node_id, version: r.version })),
+        comfy_nodes: rows.map((r) =>
+          toComfyNode(r, {
+            node_id: r.node_id,
+            version: r.version,
+            ...(r.wildcard_input_types ? { wildcard_input_types: r.wildcard_input_types } : {}),
+          }),
+        ),
         total,
         page: paging.page,
         page_size: paging.limit,
