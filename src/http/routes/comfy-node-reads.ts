@@ -11,6 +11,8 @@ import {
   type Resolution,
 } from '../../contract/index.js';
 import type { Registry } from '../../registry/registry.js';
+import { ComfyNodeChanges } from '../../contract/comfy-node-changes.js';
+import { versionComfyNodeChanges } from '../../registry/version-changes.js';
 import { isAdmin } from '../../registry/principals.js';
 import { getComfyNode, listAllComfyNodes, listVersionComfyNodes, searchNodes, updateComfyNode } from '../../registry/comfy-node-reads.js';
 import { nodeDetails } from '../../registry/nodes.js';
@@ -72,6 +74,24 @@ export async function comfyNodeReadRoutes(app: App, reg: Registry) {
       },
     },
     async (req) => toComfyNode(await getComfyNode(reg, req.principal, req.params.nodeId, req.params.version, req.params.comfyNodeName)),
+  );
+
+  app.get(
+    '/nodes/:nodeId/versions/:version/comfy-node-changes',
+    {
+      config: { cacheKeys: packKeys },
+      schema: {
+        summary: "What changed in a pack's comfy nodes since another version, and whether it breaks saved workflows",
+        description:
+          'since: the older version (default: the previous extracted version in semver order; none: every node is added). Each change has a kind and says whether a workflow saved with the old version fails to load or to run (docs/comfy-node-changes.md).',
+        tags,
+        operationId: 'GetComfyNodeChanges',
+        params: VersionParams,
+        querystring: Type.Object({ since: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }),
+        response: { 200: ComfyNodeChanges, ...errorResponses(400, 404, 409) },
+      },
+    },
+    async (req) => versionComfyNodeChanges(reg, req.principal, req.params.nodeId, req.params.version, req.query.since),
   );
 
   app.put(
