@@ -2,19 +2,8 @@ import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { forEachBackend, startRegistry, type TestRegistry } from './helpers/registry.js';
 import { publisher, setPolicy } from './helpers/comfy-packs.js';
-import { json, publish, upload } from './helpers/flow.js';
-import { inlineExtractor } from './helpers/extractor.js';
-import { NEW_PACK, OLD_PACK, assertFixtureReport, zipFolder } from './helpers/change-fixtures.js';
-import { LocalJobSource } from '../src/jobs/local-job-source.js';
-import { Worker } from '../src/jobs/worker.js';
-
-/** Publishes `dir` as nodeId@version through the publish flow and lets the extractor index it. */
-export async function publishPack(t: TestRegistry, w: Awaited<ReturnType<typeof publisher>>, nodeId: string, version: string, dir: string) {
-  const { signedUrl } = await publish(t, w, nodeId, version, w.pub);
-  assert.equal((await upload(t, signedUrl, await zipFolder(dir))).status, 200);
-  const worker = new Worker({ source: new LocalJobSource(t.reg, 'changes-test', 60), extractor: inlineExtractor, pollMs: 60_000 });
-  while (await worker.runOnce()) {}
-}
+import { json, publish } from './helpers/flow.js';
+import { NEW_PACK, OLD_PACK, assertFixtureReport, publishPack } from './helpers/change-fixtures.js';
 
 forEachBackend('comfy-node changes: GET /nodes/{id}/versions/{v}/comfy-node-changes', (backend) => {
   let t: TestRegistry;

@@ -3,7 +3,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CHANGE_KINDS, type ChangeKind, type ComfyNodeChanges } from '../../src/contract/comfy-node-changes.js';
-import { zipOf } from './flow.js';
+import { publish, upload, zipOf } from './flow.js';
+import { inlineExtractor } from './extractor.js';
+import type { TestRegistry } from './registry.js';
+import { LocalJobSource } from '../../src/jobs/local-job-source.js';
+import { Worker } from '../../src/jobs/worker.js';
 
 /* The fixture pair test/fixtures/changes/{old,new}: one comfy node per kind of change, named after it. */
 
@@ -43,4 +47,12 @@ export function assertFixtureReport(report: ComfyNodeChanges): void {
       node.changes.some((c) => c.breaking),
     );
   }
+}
+
+/** Publishes `dir` as nodeId@version through the publish flow and lets the extractor index it. */
+export async function publishPack(t: TestRegistry, w: { pat: string; pub: string }, nodeId: string, version: string, dir: string) {
+  const { signedUrl } = await publish(t, { pat: w.pat, userToken: '' }, nodeId, version, w.pub);
+  assert.equal((await upload(t, signedUrl, await zipFolder(dir))).status, 200);
+  const worker = new Worker({ source: new LocalJobSource(t.reg, 'changes-test', 60), extractor: inlineExtractor, pollMs: 60_000 });
+  while (await worker.runOnce()) {}
 }

@@ -2,3 +2,4 @@
 import '../type-search.test.js';
 import '../comfy-node-changes.test.js';
 import '../registry/comfy-node-changes.test.js';
+import '../diff-cli.test.js';
