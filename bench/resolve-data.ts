@@ -5,10 +5,13 @@
  * Realistic means: pack sizes follow a long tail (most packs register a handful of nodes, a few
  * register hundreds), each release adds nodes to the previous one, names use the styles real packs
  * use (`ShowText|pysssss`, `Context Big (rgthree)`, `ImageResizeKJ`, non-ASCII), some names are
- * registered by many packs (the case the ranking exists for), and a few nodes are banned.
+ * registered by many packs (the case the ranking exists for), and a few nodes are banned. Each node
+ * links 1-2 inputs and 1-2 outputs of weighted types (IMAGE most, MASK outputs 4%, `*` and unions
+ * rare, a pack type for some), the same in every version, and the type index is filled as ingest fills it.
  */
 import SQLite from 'better-sqlite3';
 import path from 'node:path';
+import { comfyNodeTypeRows } from '../src/db/comfy-node-types.js';
 import { openDatabase } from '../src/db/database.js';
 
 export interface GenerateOptions {
@@ -22,6 +25,8 @@ export interface Generated {
   packs: number;
   versions: number;
   rows: number;
+  /** rows of the comfy-node type index */
+  typeRows: number;
   /** Names that resolve (newest version, not banned), spread over packs and name styles. */
   resolvable: string[];
 }
@@ -116,8 +121,9 @@ const STYLES = [
   (w: string, tag: string) => `${w} [${tag}]`,
 ];
 
-function inputTypes(r: () => number): string {
-  const required: Record<string, unknown> = { image: ['IMAGE'] };
+/** Widget inputs (the first PRNG, as before the type index, so names and sizes stay the same). */
+function widgetInputs(r: () => number): Record<string, unknown> {
+  const required: Record<string, unknown> = {};
   const n = 1 + Math.floor(r() * 5);
   for (let i = 0; i < n; i++) {
     const kind = Math.floor(r() * 4);
@@ -126,7 +132,65 @@ function inputTypes(r: () => number): string {
     else if (kind === 2) required[`mode_${i}`] = [['nearest-exact', 'bilinear', 'area', 'bicubic', 'lanczos'], { default: 'bilinear' }];
     else required[`text_${i}`] = ['STRING', { multiline: true, default: '' }];
   }
-  return JSON.stringify({ required, optional: { mask: ['MASK'] } });
+  return required;
+}
+
+/** [type, weight]: how often a linked input, and an output, has each type (`PACK` stands for the pack's own type). */
+const LINK_INPUTS: [string, number][] = [
+  ['IMAGE', 40],
+  ['LATENT', 10],
+  ['MASK', 8],
+  ['MODEL', 8],
+  ['CONDITIONING', 8],
+  ['CLIP', 4],
+  ['VAE', 4],
+  ['STRING', 5],
+  ['*', 2],
+  ['IMAGE,MASK', 1],
+  ['PACK', 10],
+];
+const OUTPUTS: [string, number][] = [
+  ['IMAGE', 40],
+  ['LATENT', 10],
+  ['MASK', 4],
+  ['MODEL', 6],
+  ['CONDITIONING', 8],
+  ['STRING', 10],
+  ['INT', 5],
+  ['FLOAT', 3],
+  ['PACK', 14],
+];
+
+function pick(r: () => number, table: [string, number][], packType: string): string {
+  const total = table.reduce((a, [, w]) => a + w, 0);
+  let x = r() * total;
+  for (const [t, w] of table) if ((x -= w) < 0) return t === 'PACK' ? packType : t;
+  return table[0][0];
+}
+
+interface LinkShape {
+  required: Record<string, unknown>;
+  optional: Record<string, unknown>;
+  outputs: string[];
+}
+
+/** A node's linked inputs and outputs (the second PRNG), the same in every version: 1-2 linked inputs, an optional mask for 30%, 1-2 outputs. */
+function linkShape(r: () => number, packType: string): LinkShape {
+  const required: Record<string, unknown> = {};
+  const links = 1 + Math.floor(r() * 2);
+  for (let i = 0; i < links; i++) required[i === 0 ? 'image' : `input_${i}`] = [pick(r, LINK_INPUTS, packType)];
+  const optional = r() < 0.3 ? { mask: ['MASK'] } : {};
+  const outputs = Array.from({ length: 1 + Math.floor(r() * 2) }, () => pick(r, OUTPUTS, packType));
+  return { required, optional, outputs };
+}
+
+function typedNode(shape: LinkShape, widgets: Record<string, unknown>) {
+  return {
+    input_types: JSON.stringify({ required: { ...shape.required, ...widgets }, optional: shape.optional }),
+    return_types: JSON.stringify(shape.outputs),
+    return_names: JSON.stringify(shape.outputs.map((t) => t.toLowerCase())),
+    output_is_list: JSON.stringify(shape.outputs.map(() => false)),
+  };
 }
 
 const hex = (r: () => number, n: number) => Array.from({ length: n }, () => Math.floor(r() * 16).toString(16)).join('');
@@ -167,11 +231,16 @@ export async function generateRegistry(file: string, opts: GenerateOptions): Pro
   const insComfy = db.prepare(
     `insert into comfy_nodes (node_version_id, comfy_node_name, category, description, function, input_types, return_types, return_names,
       output_is_list, deprecated, experimental, display_name, output_node, policy, created_at)
-     values (?, ?, ?, ?, 'run', ?, '["IMAGE"]', '["image"]', '[false]', 0, 0, ?, 0, ?, ?)`,
+     values (?, ?, ?, ?, 'run', ?, ?, ?, ?, 0, 0, ?, 0, ?, ?)`,
   );
+  const insType = db.prepare(
+    `insert into comfy_node_types (node_version_id, comfy_node_name, direction, type, node_id, listed) values (?, ?, ?, ?, ?, ?)`,
+  );
+  const rt = prng(opts.seed ^ 0x7e5e);
 
   let versions = 0;
   let rows = 0;
+  let typeRows = 0;
   const resolvable: string[] = [];
   db.transaction(() => {
     const publishers = Math.max(1, Math.floor(opts.packs / 5));
@@ -214,22 +283,35 @@ export async function generateRegistry(file: string, opts: GenerateOptions): Pro
         newest,
         t,
       );
+      const packType = `${tag.toUpperCase()}_DATA`;
+      const shapes = names.map(() => linkShape(rt, packType));
       for (let v = 0; v < opts.versionsPerPack; v++) {
         insVersion.run(versionIds[v], nodeId, `1.${v}.0`, t);
         versions++;
         const count = Math.max(1, Math.round(names.length * growth(v)));
         for (let k = 0; k < count; k++) {
           const banned = r() < 0.005;
+          const n = typedNode(shapes[k], widgetInputs(r));
           insComfy.run(
             versionIds[v],
             names[k],
             `${tag}/utils`,
             `${names[k]} from ${tag}`,
-            inputTypes(r),
+            n.input_types,
+            n.return_types,
+            n.return_names,
+            n.output_is_list,
             names[k],
             banned ? 'ComfyNodePolicyBanned' : 'ComfyNodePolicyActive',
             t,
           );
+          // The type index as ingest writes it; the newest version is listed (2 when banned).
+          const listed = v === opts.versionsPerPack - 1 ? (banned ? 2 : 1) : 0;
+          const versionId = versionIds[v];
+          for (const row of comfyNodeTypeRows(nodeId, { node_version_id: versionId, comfy_node_name: names[k], ...n })) {
+            insType.run(versionId, names[k], row.direction, row.type, nodeId, listed);
+            typeRows++;
+          }
           rows++;
           if (v === opts.versionsPerPack - 1 && !banned && k % 7 === i % 7 && (i * 31 + k) % 5 === 0) resolvable.push(names[k]);
         }
@@ -240,5 +322,5 @@ export async function generateRegistry(file: string, opts: GenerateOptions): Pro
   // Spread the sample over packs and styles: interleave from both ends.
   const spread: string[] = [];
   for (let a = 0, b = resolvable.length - 1; a <= b; a++, b--) spread.push(resolvable[a], ...(a < b ? [resolvable[b]] : []));
-  return { packs: opts.packs, versions, rows, resolvable: spread };
+  return { packs: opts.packs, versions, rows, typeRows, resolvable: spread };
 }

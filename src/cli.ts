@@ -15,6 +15,9 @@ Commands:
                                     (its token from COMFYREG_SERVICE_TOKEN)
   user create --name N --email E [--admin]
                                     create a user and print its token (uses the serve settings)
+  diff OLD NEW [--json] [--registry URL]
+                                    what NEW changes in OLD's comfy nodes and whether it breaks saved
+                                    workflows (folders, zips or {nodeId}@{version}); exit 1 if it does
 `;
 
 /** Where a command writes: the process's streams, or a test's. */
@@ -99,6 +102,10 @@ export async function main(argv: string[], io: Io = PROCESS_IO): Promise<number>
       case 'extract': {
         const { runExtractCommand } = await import('./extract/cli.js');
         return await runExtractCommand(args, io.out, io.err);
+      }
+      case 'diff': {
+        const { runDiffCommand } = await import('./diff/cli.js');
+        return await runDiffCommand(args, io);
       }
       case 'worker': {
         const { runWorkerCommand } = await import('./jobs/worker-cli.js');

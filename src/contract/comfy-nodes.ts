@@ -33,6 +33,11 @@ export const ComfyNode = Type.Object(
     ...comfyNodeFields,
     node_id: Opt(Str()),
     version: Opt(Str()),
+    wildcard_input_types: Opt(
+      Type.Array(Str(), {
+        description: 'type search only: the asked input types this node accepts only through an input typed `*`',
+      }),
+    ),
   },
   { $id: 'ComfyNode' },
 );

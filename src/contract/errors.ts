@@ -200,6 +200,11 @@ export const ERRORS = {
     message: (version: string, node: string) => `version ${version} of node ${node} already has comfy nodes`,
     meaning: 'CreateComfyNodes was called for a version that has its comfy nodes; DELETE them first to re-extract.',
   },
+  COMFY_NODES_NOT_EXTRACTED: {
+    status: 409,
+    message: (version: string, node: string) => `version ${version} of node ${node} has no extracted comfy nodes to compare`,
+    meaning: 'A comfy-node change report names a version whose extraction is pending or failed.',
+  },
   UPLOAD_URL_USED: {
     status: 409,
     message: () => 'this upload URL has already been used',

@@ -1,3 +1,4 @@
+import { backfillComfyNodeTypes } from './comfy-node-types.js';
 import { DEFAULT_MIGRATION_TABLE, Migrator, PostgresAdapter, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 /*
@@ -183,11 +184,41 @@ const archiveKeyIndex: Migration = {
   },
 };
 
+/*
+ * The comfy-node type index: one row per (comfy node, input or output, type member), so that type
+ * search walks an index instead of parsing JSON text. `listed` says whether the row's version is
+ * its pack's newest extracted one (1: shown to the public, 2: hidden by a ban or an inactive pack,
+ * 0: an older or newer version), kept by src/registry/comfy-node-type-index.ts; the search index
+ * leads with it so that a type search reads only the rows it answers with.
+ */
+const comfyNodeTypes: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('comfy_node_types')
+      .addColumn('node_version_id', 'text', (c) => c.notNull().references('node_versions.id').onDelete('cascade'))
+      .addColumn('comfy_node_name', 'text', (c) => c.notNull())
+      .addColumn('direction', 'text', (c) => c.notNull())
+      .addColumn('type', 'text', (c) => c.notNull())
+      .addColumn('node_id', 'text', (c) => c.notNull())
+      .addColumn('listed', 'integer', (c) => c.notNull().defaultTo(0))
+      .addPrimaryKeyConstraint('comfy_node_types_pk', ['node_version_id', 'comfy_node_name', 'direction', 'type'])
+      .execute();
+    await db.schema
+      .createIndex('comfy_node_types_search')
+      .on('comfy_node_types')
+      .columns(['direction', 'type', 'listed', 'node_version_id', 'comfy_node_name'])
+      .execute();
+    await db.schema.createIndex('comfy_node_types_pack').on('comfy_node_types').columns(['node_id', 'listed']).execute();
+    await backfillComfyNodeTypes(db);
+  },
+};
+
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_resolver_index': resolverIndex,
   '0003_change_notifications': changeNotifications,
   '0004_archive_key_index': archiveKeyIndex,
+  '0005_comfy_node_types': comfyNodeTypes,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

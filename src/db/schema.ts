@@ -116,6 +116,18 @@ export interface ComfyNodesTable {
   created_at: Timestamp;
 }
 
+/** The comfy-node type index (migration 0005): one row per node, direction and type member. */
+export interface ComfyNodeTypesTable {
+  node_version_id: string;
+  comfy_node_name: string;
+  direction: 'input' | 'output';
+  type: string;
+  /** the pack (nodes.id), to re-mark its rows when its newest extracted version changes */
+  node_id: string;
+  /** 1: in the pack's newest extracted version and public; 2: there but hidden (ban, inactive pack); 0: elsewhere */
+  listed: number;
+}
+
 export interface ExtractionJobsTable {
   node_version_id: string;
   state: JobState;
@@ -140,6 +152,7 @@ export interface Database {
   nodes: NodesTable;
   node_versions: NodeVersionsTable;
   comfy_nodes: ComfyNodesTable;
+  comfy_node_types: ComfyNodeTypesTable;
   extraction_jobs: ExtractionJobsTable;
   meta: MetaTable;
 }
@@ -154,4 +167,5 @@ export type NodeVersionRow = Selectable<NodeVersionsTable>;
 export type NewNodeVersion = Insertable<NodeVersionsTable>;
 export type ComfyNodeRow = Selectable<ComfyNodesTable>;
 export type NewComfyNode = Insertable<ComfyNodesTable>;
+export type NewComfyNodeType = Insertable<ComfyNodeTypesTable>;
 export type ExtractionJobRow = Selectable<ExtractionJobsTable>;

@@ -98,7 +98,10 @@ export function toNode(
   return out;
 }
 
-export function toComfyNode(row: ComfyNodeRow, extra: { node_id?: string; version?: string } = {}): ComfyNode {
+export function toComfyNode(
+  row: ComfyNodeRow,
+  extra: { node_id?: string; version?: string; wildcard_input_types?: string[] } = {},
+): ComfyNode {
   return {
     comfy_node_name: row.comfy_node_name,
     category: row.category,

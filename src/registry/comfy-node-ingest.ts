@@ -9,6 +9,7 @@ import {
   type CreateComfyNodesRequest,
   type Policy,
 } from '../contract/index.js';
+import { comfyNodeTypeRows, insertComfyNodeTypes } from '../db/comfy-node-types.js';
 import { isUniqueViolation } from '../db/database.js';
 import type { Database, NewComfyNode, NodeVersionRow } from '../db/schema.js';
 import { finishExtraction, queueExtraction } from './extraction-queue.js';
@@ -134,6 +135,10 @@ async function insertComfyNodes(
       .values(rows.slice(i, i + INSERT_CHUNK))
       .execute();
   }
+  await insertComfyNodeTypes(
+    trx,
+    rows.flatMap((r) => comfyNodeTypeRows(v.node_id, r)),
+  );
 }
 
 /** CreateComfyNodes (contract §2); the route gate lets only the extraction service and admins call it. */
@@ -173,6 +178,7 @@ export async function deleteComfyNodes(reg: Registry, nodeId: string, version: s
     const v = await lockVersion(reg, trx, nodeId, version);
     const watched = await watchPack(trx, v.node_id);
     const names = await namesOfVersions(trx, [v.id]);
+    await trx.deleteFrom('comfy_node_types').where('node_version_id', '=', v.id).execute();
     await trx.deleteFrom('comfy_nodes').where('node_version_id', '=', v.id).execute();
     await trx
       .updateTable('node_versions')

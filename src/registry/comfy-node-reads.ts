@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { LIVE_VERSION_STATUSES, fail, type ComfyNodeUpdate } from '../contract/index.js';
 import type { ComfyNodeRow, NodeRow, NodeVersionRow } from '../db/schema.js';
 import { assertJsonTextFields } from './comfy-node-ingest.js';
+import { reindexComfyNode } from './comfy-node-type-index.js';
 import { findVersion, getNode, getVersion } from './nodes.js';
 import { isAdmin, type Principal } from './principals.js';
 import type { Registry } from './registry.js';
@@ -78,7 +79,12 @@ export async function updateComfyNode(
   if (!v) throw fail('VERSION_NOT_FOUND', version, nodeId);
   const columns = comfyNodeColumns(input);
   if (Object.keys(columns).length > 0) {
-    await reg.db.updateTable('comfy_nodes').set(columns).where('node_version_id', '=', v.id).where('comfy_node_name', '=', name).execute();
+    await reg.db.transaction().execute(async (trx) => {
+      await trx.updateTable('comfy_nodes').set(columns).where('node_version_id', '=', v.id).where('comfy_node_name', '=', name).execute();
+      if (columns.input_types !== undefined || columns.return_types !== undefined || columns.policy !== undefined) {
+        await reindexComfyNode(trx, node.id, v.id, name);
+      }
+    });
     await announceCommitted(reg, [keys.pack(node.id), keys.name(name)]);
   }
   const row = await reg.db

@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import { LIVE_VERSION_STATUSES, fail, type NodeInput, type NodeStatus } from '../contract/index.js';
+import { markListed } from '../db/comfy-node-types.js';
 import { isUniqueViolation } from '../db/database.js';
 import type { Database, NodeRow, NodeVersionRow, PublisherRow } from '../db/schema.js';
 import type { PageWindow } from './paging.js';
@@ -129,6 +130,7 @@ async function setNodeStatus(reg: Registry, p: Principal, publisherId: string, n
   const node = await ownedNode(reg, p, publisherId, nodeId);
   const list = await reg.db.transaction().execute(async (trx) => {
     await trx.updateTable('nodes').set({ status }).where('id', '=', node.id).execute();
+    await markListed(trx, node.id);
     return announce(reg, trx, [keys.pack(node.id), ...(await namesOfPack(trx, node.id))]);
   });
   changed(reg, list);
@@ -220,6 +222,7 @@ export async function refreshLatest(db: Db, nodeId: string): Promise<void> {
     .set({ latest_version_id: latest?.id ?? null, latest_extracted_version_id: extracted?.id ?? null })
     .where('id', '=', nodeId)
     .execute();
+  await markListed(db, nodeId);
 }
 
 /** A node with what its API shape shows: its publisher and latest version. */

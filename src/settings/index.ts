@@ -11,7 +11,7 @@ import { STORAGE_SETTINGS, type StorageConfig } from './storage.js';
  * part of Config.
  */
 
-export type Command = 'serve' | 'worker' | 'user';
+export type Command = 'serve' | 'worker' | 'user' | 'diff';
 
 export type Config = ServiceConfig & StorageConfig & OperationsConfig;
 

@@ -23,7 +23,7 @@ export interface OperationsConfig {
   instanceId: string;
   /** Seconds a stopping process gives in-flight requests and the current job. */
   shutdownGrace: number;
-  /** worker: the registry it works for. */
+  /** worker: the registry it works for; diff: where it reads `{nodeId}@{version}`. */
   registryUrl: string | undefined;
   pollMs: number;
   logLevel: string;
@@ -147,9 +147,9 @@ export const OPERATIONS_SETTINGS: Setting[] = [
     key: 'registryUrl',
     env: 'COMFYREG_REGISTRY_URL',
     flag: '--registry',
-    commands: ['worker'],
-    help: 'the registry a separate worker works for',
-    shown: 'none (required)',
+    commands: ['worker', 'diff'],
+    help: 'the registry a separate worker works for, and the one `diff` reads `{nodeId}@{version}` from',
+    shown: 'none (required by worker)',
     fallback: () => undefined,
     parse: url,
   }),

@@ -11,11 +11,14 @@ import {
   type Resolution,
 } from '../../contract/index.js';
 import type { Registry } from '../../registry/registry.js';
+import { ComfyNodeChanges } from '../../contract/comfy-node-changes.js';
+import { versionComfyNodeChanges } from '../../registry/version-changes.js';
 import { isAdmin } from '../../registry/principals.js';
 import { getComfyNode, listAllComfyNodes, listVersionComfyNodes, searchNodes, updateComfyNode } from '../../registry/comfy-node-reads.js';
 import { nodeDetails } from '../../registry/nodes.js';
 import { pageCount, pageWindow } from '../../registry/paging.js';
 import { requireProvider, resolveRequest } from '../../registry/resolve.js';
+import { MAX_TYPE_FILTERS, searchComfyNodes, type TypeMatch } from '../../registry/comfy-node-type-index.js';
 import type { App } from '../app.js';
 import { packKeys, resolverKeys } from '../cache-keys.js';
 import { toComfyNode, toNode, toNodes } from '../mappers.js';
@@ -73,6 +76,24 @@ export async function comfyNodeReadRoutes(app: App, reg: Registry) {
     async (req) => toComfyNode(await getComfyNode(reg, req.principal, req.params.nodeId, req.params.version, req.params.comfyNodeName)),
   );
 
+  app.get(
+    '/nodes/:nodeId/versions/:version/comfy-node-changes',
+    {
+      config: { cacheKeys: packKeys },
+      schema: {
+        summary: "What changed in a pack's comfy nodes since another version, and whether it breaks saved workflows",
+        description:
+          'since: the older version (default: the previous extracted version in semver order; none: every node is added). Each change has a kind and says whether a workflow saved with the old version fails to load or to run (docs/comfy-node-changes.md).',
+        tags,
+        operationId: 'GetComfyNodeChanges',
+        params: VersionParams,
+        querystring: Type.Object({ since: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }),
+        response: { 200: ComfyNodeChanges, ...errorResponses(400, 404, 409) },
+      },
+    },
+    async (req) => versionComfyNodeChanges(reg, req.principal, req.params.nodeId, req.params.version, req.query.since),
+  );
+
   app.put(
     '/nodes/:nodeId/versions/:version/comfy-nodes/:comfyNodeName',
     {
@@ -94,13 +115,28 @@ export async function comfyNodeReadRoutes(app: App, reg: Registry) {
     '/comfy-nodes',
     {
       schema: {
-        summary: 'ListAllComfyNodes: every served comfy node, with exact filters',
+        summary: 'ListAllComfyNodes: every served comfy node, with exact filters; or a search by input type, output type and text',
+        description:
+          "With input_type, output_type or q, only each pack's newest extracted version is searched (the versions node_version names, when given); without them every served version is listed.",
         tags,
         operationId: 'ListAllComfyNodes',
         querystring: Type.Object({
           node_id: Type.Optional(Type.String({ maxLength: 200 })),
           node_version: Type.Optional(Type.String({ maxLength: 200 })),
           comfy_node_name: Type.Optional(Type.String({ maxLength: 1024 })),
+          input_type: Type.Optional(
+            Type.Array(Type.String({ minLength: 1, maxLength: 200 }), {
+              maxItems: MAX_TYPE_FILTERS,
+              description: 'repeatable: the node has an input of each (a `*` input accepts any; `IMAGE,MASK` is either)',
+            }),
+          ),
+          output_type: Type.Optional(
+            Type.Array(Type.String({ minLength: 1, maxLength: 200 }), {
+              maxItems: MAX_TYPE_FILTERS,
+              description: 'repeatable: the node has an output of each (`IMAGE,MASK` is either)',
+            }),
+          ),
+          q: Type.Optional(Type.String({ maxLength: 200, description: 'case-insensitive substring of name, display name or category' })),
           page: Type.Optional(Type.Integer({ description: '1-based; below 1 means 1' })),
           pageSize: Type.Optional(
             Type.Integer({ description: `default and maximum ${MAX_ALL_COMFY_NODES_PAGE}; below 1 means the default` }),
@@ -113,9 +149,19 @@ export async function comfyNodeReadRoutes(app: App, reg: Registry) {
       const q = req.query;
       const paging = pageWindow(q.page, q.pageSize, MAX_ALL_COMFY_NODES_PAGE, MAX_ALL_COMFY_NODES_PAGE);
       const filter = { nodeId: q.node_id, nodeVersion: q.node_version, comfyNodeName: q.comfy_node_name };
-      const { rows, total } = await listAllComfyNodes(reg, req.principal, filter, paging);
+      const search = { ...filter, inputTypes: q.input_type ?? [], outputTypes: q.output_type ?? [], q: q.q || undefined };
+      const searching = search.inputTypes.length > 0 || search.outputTypes.length > 0 || search.q !== undefined;
+      const { rows, total }: { rows: TypeMatch[]; total: number } = searching
+        ? await searchComfyNodes(reg, req.principal, search, paging)
+        : await listAllComfyNodes(reg, req.principal, filter, paging);
       return {
-        comfy_nodes: rows.map((r) => toComfyNode(r, { node_id: r.node_id, version: r.version })),
+        comfy_nodes: rows.map((r) =>
+          toComfyNode(r, {
+            node_id: r.node_id,
+            version: r.version,
+            ...(r.wildcard_input_types ? { wildcard_input_types: r.wildcard_input_types } : {}),
+          }),
+        ),
         total,
         page: paging.page,
         page_size: paging.limit,
