@@ -70,14 +70,14 @@ td.reason { overflow-wrap: anywhere; max-width: 28em; }
 .node .head h3 { margin: 0; font-size: .98rem; color: #fff; overflow-wrap: anywhere; }
 .node .head a { color: #fff; }
 .node .cat { color: var(--node-muted); font-size: .8rem; width: 100%; overflow-wrap: anywhere; }
-.node .badges .badge { color: #ffd27a; } .node .badges .badge.bad { color: #ff9a90; } .node .badges .badge.info { color: #9cc2ff; }
+.node .badges { display: inline-flex; gap: 4px; flex-wrap: wrap; } .node .badges .badge { color: #ffd27a; } .node .badges .badge.bad { color: #ff9a90; } .node .badges .badge.info { color: #9cc2ff; }
 .node .io { display: grid; grid-template-columns: 1fr 1fr; gap: 2px 10px; padding: 8px 10px 4px; }
 .node ul { list-style: none; margin: 0; padding: 0; }
 .node .outs { text-align: right; }
 .node .sock::before { content: ""; display: inline-block; width: 9px; height: 9px; border-radius: 50%; background: var(--dot, #9aa); margin-right: 6px; }
 .node .outs .sock::before { display: none; } .node .outs .sock::after { content: ""; display: inline-block; width: 9px; height: 9px; border-radius: 50%; background: var(--dot, #9aa); margin-left: 6px; }
 .node .t { color: var(--node-muted); font-size: .78rem; }
-.node .opt { font-style: italic; } .node .hidden-in { opacity: .75; }
+.node .opt { font-style: italic; } .node .hidden-in { text-decoration: underline dotted; }
 .node .widgets { padding: 2px 10px 10px; }
 .node .widget { background: var(--widget); border-radius: 10px; padding: 3px 10px; margin: 4px 0; display: flex; justify-content: space-between; gap: 8px; flex-wrap: wrap; }
 .node .widget .v { color: #fff; overflow-wrap: anywhere; }
@@ -87,6 +87,7 @@ td.reason { overflow-wrap: anywhere; max-width: 28em; }
 .t-IMAGE { --dot: #64b5f6; } .t-MASK { --dot: #81c784; } .t-LATENT { --dot: #ff9cf9; } .t-MODEL { --dot: #b39ddb; }
 .t-CLIP { --dot: #ffd500; } .t-VAE { --dot: #ff6e6e; } .t-CONDITIONING { --dot: #ffa931; } .t-INT, .t-FLOAT { --dot: #aaddaa; } .t-STRING { --dot: #aaa; }
 .providers li.picked { border-color: var(--ok); border-width: 2px; }
+.providers form.inline label { display: inline; margin-right: 6px; } .providers select { width: auto; }
 @media (max-width: 600px) { main { padding: 10px; } h1 { font-size: 1.3rem; } dl.facts { grid-template-columns: 1fr; } .cards { grid-template-columns: 1fr; } }
 `;
 

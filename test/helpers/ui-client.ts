@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import type { TestRegistry } from './registry.js';
 
+/** Untrusted text as a hostile publisher would write it: it must show as text and run nothing. */
+export const HOSTILE = '<script>alert("pwned")</script><img src=x onerror=alert(1)>';
+
 export interface Page {
   status: number;
   headers: Record<string, string | string[] | number | undefined>;

@@ -2,3 +2,4 @@
 import '../ui/browse.test.js';
 import '../ui/account.test.js';
 import '../ui/admin.test.js';
+import '../ui/browser.test.js';

@@ -4,8 +4,7 @@ import { extracted, publisher, setDownloads } from '../helpers/comfy-packs.js';
 import { json, postComfyNodes, publish } from '../helpers/flow.js';
 import { forEachBackend, startRegistry, type Backend, type TestRegistry } from '../helpers/registry.js';
 import { STRICT_CSP } from '../../src/http/security-headers.js';
-
-export const HOSTILE = '<script>alert("pwned")</script><img src=x onerror=alert(1)>';
+import { HOSTILE } from '../helpers/ui-client.js';
 
 /** A GET of a UI page: its status, headers and text. */
 async function get(t: TestRegistry, url: string, headers: Record<string, string> = {}) {
