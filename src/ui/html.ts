@@ -26,9 +26,25 @@ function render(value: Renderable): string {
   return escapeText(String(value));
 }
 
+/*
+ * A template's own indentation is for its reader, not the browser: each call site's static parts
+ * are compacted once (a line break and the indentation after it become one line break).
+ */
+const compacted = new WeakMap<TemplateStringsArray, string[]>();
+
+function staticParts(strings: TemplateStringsArray): string[] {
+  let parts = compacted.get(strings);
+  if (!parts) {
+    parts = strings.map((s) => s.replace(/\n\s+/g, '\n'));
+    compacted.set(strings, parts);
+  }
+  return parts;
+}
+
 export function html(strings: TemplateStringsArray, ...values: Renderable[]): Html {
-  let out = strings[0]!;
-  for (let i = 0; i < values.length; i++) out += render(values[i]!) + strings[i + 1]!;
+  const parts = staticParts(strings);
+  let out = parts[0]!;
+  for (let i = 0; i < values.length; i++) out += render(values[i]!) + parts[i + 1]!;
   return new Html(out);
 }
 
