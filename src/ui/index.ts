@@ -58,6 +58,7 @@ export async function uiRoutes(app: App, reg: Registry): Promise<void> {
       ui.setNotFoundHandler((req, reply) =>
         answerError(new RegistryError('ROUTE_NOT_FOUND', req.method, req.url.split('?')[0]!), req, reply),
       );
+      ui.get('/', { schema: { hide: true } }, async (_req, reply) => reply.code(308).header('location', '/').send());
       ui.get('/assets/app.css', { schema: { hide: true } }, async (_req, reply) =>
         reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=31536000, immutable').send(APP_CSS),
       );

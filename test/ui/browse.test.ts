@@ -149,6 +149,8 @@ forEachBackend('web UI: anonymous browsing', (backend: Backend) => {
       assert.match(String(res.headers['content-type']), /^text\/html/, url);
       assert.match(res.body, /<h1>Not found<\/h1>/, url);
     }
+    const bare = await get(t, '/ui');
+    assert.deepEqual([bare.status, bare.headers.location], [308, '/']);
     const bad = await get(t, '/?page=abc');
     assert.equal(bad.status, 400);
     assert.match(String(bad.headers['content-type']), /^text\/html/);
