@@ -51,7 +51,7 @@ function widget(i: InputSpec): Html {
   const o = i.options;
   const range = ['min', 'max', 'step'].filter((k) => o[k] !== undefined).map((k) => `${k} ${show(o[k])}`);
   const value = o.default !== undefined ? show(o.default) : i.choices && i.choices.length > 0 ? show(i.choices[0]) : '';
-  return html`<li class="widget${i.group === 'optional' ? ' opt' : ''}">
+  return html`<li class="widget${i.group === 'optional' ? ' opt' : ''}" ${tooltip(i)}>
     <span>${i.name}${i.group === 'optional' ? html` <span class="t">(optional)</span>` : ''}</span>
     <span class="v">${value}</span>
     ${i.type !== null ? html`<span class="range">${i.type}${range.length ? ` · ${range.join(' · ')}` : ''}${o.multiline ? ' · multiline' : ''}</span>` : ''}
@@ -67,10 +67,13 @@ function widget(i: InputSpec): Html {
 
 function socket(i: InputSpec): Html {
   const cls = i.group === 'optional' ? 'opt' : i.group === 'hidden' ? 'hidden-in' : '';
-  return html`<li class="sock t-${cssType(i.type ?? 'COMBO')} ${cls}">
+  return html`<li class="sock t-${cssType(i.type ?? 'COMBO')} ${cls}" ${tooltip(i)}>
     ${i.name} <span class="t">${i.type ?? 'COMBO'}${i.group === 'optional' ? ' · optional' : i.group === 'hidden' ? ' · hidden' : ''}</span>
   </li>`;
 }
+
+/** The input's tooltip, as ComfyUI shows it on hover. */
+const tooltip = (i: InputSpec): Html | '' => (typeof i.options.tooltip === 'string' ? html`title="${i.options.tooltip}"` : '');
 
 const cssType = (t: string): string => t.replace(/[^A-Za-z0-9_-]/g, '_');
 

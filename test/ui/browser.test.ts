@@ -119,6 +119,11 @@ describe('web UI in a real browser', { skip: SKIP }, () => {
     const { context, page } = await openContext(browser, new URL(t.url).origin, problems);
     await page.goto(`${t.url}/`);
     await checkPage(page, 'home', problems);
+    // Keyboard first: the first Tab reaches the skip link, which moves to the content.
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
+    await page.keyboard.press('Enter');
+    assert.match(page.url(), /#main$/);
     await page.getByLabel('Search by pack name, description or comfy-node name').fill('maskfrom');
     // The live search refreshes the results without a submit.
     await page.waitForFunction(() => document.querySelector('#results')?.textContent?.includes('1 pack'));
