@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { TestRegistry } from './registry.js';
+import { assertValidPage } from './html-check.js';
 
 /** Untrusted text as a hostile publisher would write it: it must show as text and run nothing. */
 export const HOSTILE = '<script>alert("pwned")</script><img src=x onerror=alert(1)>';
@@ -39,7 +40,10 @@ export class UiClient {
   async get(url: string, headers: Record<string, string> = {}): Promise<Page> {
     const res = await this.t.app.inject({ url, headers: { ...this.cookieHeader(), ...headers } });
     this.keep(res.headers['set-cookie']);
-    if (String(res.headers['content-type']).startsWith('text/html')) this.lastPage = res.body;
+    if (String(res.headers['content-type']).startsWith('text/html')) {
+      this.lastPage = res.body;
+      assertValidPage(res.body, url);
+    }
     return { status: res.statusCode, headers: res.headers, body: res.body };
   }
 
@@ -67,7 +71,10 @@ export class UiClient {
       payload: form.toString(),
     });
     this.keep(res.headers['set-cookie']);
-    if (String(res.headers['content-type']).startsWith('text/html')) this.lastPage = res.body;
+    if (String(res.headers['content-type']).startsWith('text/html')) {
+      this.lastPage = res.body;
+      assertValidPage(res.body, `POST ${url}`);
+    }
     return { status: res.statusCode, headers: res.headers, body: res.body };
   }
 

@@ -5,10 +5,12 @@ import { json, postComfyNodes, publish } from '../helpers/flow.js';
 import { forEachBackend, startRegistry, type Backend, type TestRegistry } from '../helpers/registry.js';
 import { STRICT_CSP } from '../../src/http/security-headers.js';
 import { HOSTILE } from '../helpers/ui-client.js';
+import { assertValidPage } from '../helpers/html-check.js';
 
 /** A GET of a UI page: its status, headers and text. */
 async function get(t: TestRegistry, url: string, headers: Record<string, string> = {}) {
   const res = await t.app.inject({ url, headers });
+  if (String(res.headers['content-type']).startsWith('text/html') && res.body.startsWith('<!doctype')) assertValidPage(res.body, url);
   return { status: res.statusCode, headers: res.headers, body: res.body };
 }
 
