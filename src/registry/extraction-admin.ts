@@ -3,6 +3,7 @@ import { queueExtraction } from './extraction-queue.js';
 import { timestamp, type Registry } from './registry.js';
 import { announce, changed, keys } from './changes.js';
 import type { PageWindow } from './paging.js';
+import type { ExtractionJobRow } from '../db/schema.js';
 
 /**
  * Re-runs extraction of a version that has no comfy nodes yet (pending, or failed for good): its
@@ -26,6 +27,13 @@ export async function rerunExtraction(reg: Registry, versionId: string): Promise
   });
   changed(reg, list);
   reg.events.emit('jobQueued');
+}
+
+/** The extraction job of each of these versions that has one (a finished extraction has none). */
+export async function extractionJobsOf(reg: Registry, versionIds: string[]): Promise<Map<string, ExtractionJobRow>> {
+  if (versionIds.length === 0) return new Map();
+  const rows = await reg.db.selectFrom('extraction_jobs').selectAll().where('node_version_id', 'in', versionIds).execute();
+  return new Map(rows.map((j) => [j.node_version_id, j]));
 }
 
 /** The queue as the admin page shows it: each job with its pack, version and extraction status. */

@@ -1,4 +1,5 @@
 import type { ExtractionJobRow, NodeRow, NodeVersionRow } from '../db/schema.js';
+import { extractionJobsOf } from './extraction-admin.js';
 import { ownedNode } from './nodes.js';
 import type { Principal } from './principals.js';
 import type { Registry } from './registry.js';
@@ -17,9 +18,14 @@ export async function ownedPackVersions(
   const node = await ownedNode(reg, p, publisherId, nodeId);
   const versions = await reg.db.selectFrom('node_versions').selectAll().where('node_id', '=', node.id).execute();
   versions.sort((a, b) => compareVersions(b.version, a.version));
-  const ids = versions.map((v) => v.id);
-  const jobs = ids.length ? await reg.db.selectFrom('extraction_jobs').selectAll().where('node_version_id', 'in', ids).execute() : [];
-  return { node, versions, jobs: new Map(jobs.map((j) => [j.node_version_id, j])) };
+  return {
+    node,
+    versions,
+    jobs: await extractionJobsOf(
+      reg,
+      versions.map((v) => v.id),
+    ),
+  };
 }
 
 /** A publisher's packs of any status, for its owners. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { extracted, publisher, setDownloads } from '../helpers/comfy-packs.js';
-import { json, postComfyNodes, publish } from '../helpers/flow.js';
+import { json, postComfyNodes, publish, upload, zipOf } from '../helpers/flow.js';
 import { forEachBackend, startRegistry, type Backend, type TestRegistry } from '../helpers/registry.js';
 import { STRICT_CSP } from '../../src/http/security-headers.js';
 import { HOSTILE } from '../helpers/ui-client.js';
@@ -43,6 +43,10 @@ forEachBackend('web UI: anonymous browsing', (backend: Backend) => {
       reason: 'SyntaxError in nodes.py line 3',
     });
     assert.equal(failed.status, 204, JSON.stringify(failed.body));
+    // One waiting for its archive, one queued for the extractor (no worker runs here).
+    await publish(t, acme, 'blur-pack', '1.2.0', 'acme');
+    const queued = await publish(t, acme, 'blur-pack', '1.3.0', 'acme');
+    assert.equal((await upload(t, queued.signedUrl, await zipOf({ 'p/__init__.py': 'NODE_CLASS_MAPPINGS = {}\n' }))).status, 200);
     const other = await publisher(t, 'other');
     await extracted(t, other, 'other-pack', '2.0.0', ['Blur']);
     await setDownloads(t, 'other-pack', 50);
@@ -102,9 +106,16 @@ forEachBackend('web UI: anonymous browsing', (backend: Backend) => {
       'extraction: failed',
       'SyntaxError in nodes.py line 3',
       'extraction: success',
+      'waiting for the archive upload',
+      'queued for extraction (0 attempts so far)',
+      'Comfy nodes (2)',
+      'href="/ui/comfy-nodes/SharpenImage"',
     ])
       assert.ok(res.body.includes(text), text);
-    assert.ok(res.body.indexOf('1.1.0') < res.body.indexOf('1.0.0'), 'newest version first');
+    const versions = res.body.slice(res.body.indexOf('<h2>Versions</h2>'));
+    assert.ok(versions.indexOf('1.1.0') < versions.indexOf('1.0.0'), 'newest version first');
+    const version = await get(t, '/ui/packs/blur-pack/1.3.0');
+    assert.match(version.body, /queued for extraction/);
   });
 
   it("draws a version's comfy nodes as ComfyUI does: sockets, widgets with bounds and choices, optional and hidden, list outputs, badges", async () => {

@@ -204,8 +204,8 @@ export function packManagePage(ctx: UiContext, v: PackManageView): Html {
                 </td>
                 <td>${versionStatus(ver)}${ver.deprecated ? html` <span class="badge warn">deprecated</span>` : ''}</td>
                 <td class="reason">
-                  ${extractionStatus(ver)}
-                  ${job ? html`<div class="muted">job ${job.state}, ${job.attempts} ${job.attempts === 1 ? 'attempt' : 'attempts'}${job.last_error ? html`: ${job.last_error}` : ''}</div>` : ''}
+                  ${extractionStatus(ver, job)}
+                  ${job && ver.comfy_node_extract_status !== 'pending' ? html`<div class="muted">job ${job.state}, ${job.attempts} ${job.attempts === 1 ? 'attempt' : 'attempts'}${job.last_error ? html`: ${job.last_error}` : ''}</div>` : ''}
                 </td>
                 <td>
                   ${

@@ -191,7 +191,7 @@ export function jobsPage(ctx: UiContext, v: JobsView): Html {
                   <td>${j.state}${j.lease_owner ? html` <span class="muted">by ${j.lease_owner} until ${j.lease_until}</span>` : ''}</td>
                   <td>${j.attempts}</td>
                   <td class="reason">
-                    ${j.last_error}${j.comfy_node_extract_status ? html`<div>${extractionStatus({ comfy_node_extract_status: j.comfy_node_extract_status as 'pending', comfy_node_extract_reason: j.comfy_node_extract_reason ?? '' })}</div>` : ''}
+                    ${j.last_error}${j.comfy_node_extract_status ? html`<div>${extractionStatus({ comfy_node_extract_status: j.comfy_node_extract_status, comfy_node_extract_reason: j.comfy_node_extract_reason ?? '', archive_key: 'stored' }, j)}</div>` : ''}
                   </td>
                   <td>
                     ${j.state !== 'running' ? actionButton(ctx, `/ui/admin/jobs/${seg(j.node_version_id)}/rerun`, `Re-run ${j.node_id ?? ''} ${j.version ?? ''}`) : ''}

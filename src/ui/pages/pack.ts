@@ -1,4 +1,4 @@
-import type { ComfyNodeRow, NodeRow, NodeVersionRow, PublisherRow } from '../../db/schema.js';
+import type { ComfyNodeRow, ExtractionJobRow, NodeRow, NodeVersionRow, PublisherRow } from '../../db/schema.js';
 import { html, seg, type Html, type Renderable } from '../html.js';
 import { date, page } from '../layout.js';
 import { nodeCard } from '../node-card.js';
@@ -12,6 +12,25 @@ export interface PackView {
   publicUrl: string;
   /** The caller may manage the pack (a member of its publisher, or an admin). */
   canManage: boolean;
+  /** Extraction jobs of the versions that have one: why a version is still pending. */
+  jobs: Map<string, ExtractionJobRow>;
+  /** The comfy nodes of the version the resolver serves for this pack. */
+  served?: { version: string; comfyNodes: ComfyNodeRow[] };
+}
+
+function servedNodes(nodeId: string, served: PackView['served']): Renderable {
+  if (!served) return html`<p class="muted">No version's comfy nodes are known yet: see each version's extraction status below.</p>`;
+  return html`<p>From version <a href="/ui/packs/${seg(nodeId)}/${seg(served.version)}">${served.version}</a> (drawn in full there):</p>
+    <ul class="results compact">
+      ${served.comfyNodes.map(
+        (c) =>
+          html`<li>
+            <a href="/ui/comfy-nodes/${seg(c.comfy_node_name)}"><code>${c.comfy_node_name}</code></a
+            >${c.display_name && c.display_name !== c.comfy_node_name ? html` ${c.display_name}` : ''}
+            <span class="muted">${c.category}</span>
+          </li>`,
+      )}
+    </ul>`;
 }
 
 function link(url: string): Renderable {
@@ -56,6 +75,8 @@ export function packPage(ctx: UiContext, v: PackView): Html {
         With ComfyUI-Manager: open <em>Manager → Custom Nodes Manager</em>, search for <code>${node.id}</code> and press
         <em>Install</em> (the Manager's registry set to <code>${v.publicUrl}</code>).
       </p>
+      <h2>Comfy nodes${v.served ? ` (${v.served.comfyNodes.length})` : ''}</h2>
+      ${servedNodes(node.id, v.served)}
       <h2>Versions</h2>
       ${
         v.versions.length === 0
@@ -84,7 +105,7 @@ export function packPage(ctx: UiContext, v: PackView): Html {
                         </td>
                         <td>${date(ver.created_at)}</td>
                         <td>${versionStatus(ver)}</td>
-                        <td class="reason">${extractionStatus(ver)}</td>
+                        <td class="reason">${extractionStatus(ver, v.jobs.get(ver.id))}</td>
                         <td class="desc">${ver.changelog}</td>
                       </tr>`,
                   )}
@@ -101,6 +122,7 @@ export interface VersionView {
   comfyNodes: ComfyNodeRow[];
   /** What changed against the previous version, when the registry can compare them. */
   changes?: Renderable;
+  job?: ExtractionJobRow;
 }
 
 export function versionPage(ctx: UiContext, v: VersionView): Html {
@@ -118,7 +140,7 @@ export function versionPage(ctx: UiContext, v: VersionView): Html {
           <dt>Status</dt>
           <dd>${versionStatus(version)}${version.deprecated ? html` <span class="badge warn">deprecated</span>` : ''}</dd>
           <dt>Comfy nodes</dt>
-          <dd>${extractionStatus(version)}</dd>
+          <dd>${extractionStatus(version, v.job)}</dd>
           ${
             version.changelog
               ? html`<dt>Changelog</dt>

@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { App } from '../../http/app.js';
 import { comfyNodeProviders } from '../../registry/comfy-node-providers.js';
 import { listVersionComfyNodes } from '../../registry/comfy-node-reads.js';
+import { extractionJobsOf } from '../../registry/extraction-admin.js';
 import { getNode, getVersion, listNodes, listVersions, nodeDetails } from '../../registry/nodes.js';
 import { pageCount, pageWindow } from '../../registry/paging.js';
 import { searchComfyNodeNames, searchPacks } from '../../registry/pack-search.js';
@@ -96,7 +97,19 @@ export async function browseRoutes(ui: App, reg: Registry) {
         listVersions(reg, node.id, p),
         canManage(reg, p, node.publisher_id),
       ]);
-      return sendPage(req, reply, packPage(req.ui, { node, publisher, versions, publicUrl: reg.publicUrl, canManage: manage }));
+      const jobs = await extractionJobsOf(
+        reg,
+        versions.filter((v) => v.comfy_node_extract_status === 'pending').map((v) => v.id),
+      );
+      const servedVersion = versions.find((v) => v.id === node.latest_extracted_version_id);
+      const served = servedVersion
+        ? {
+            version: servedVersion.version,
+            comfyNodes: (await listVersionComfyNodes(reg, p, node.id, servedVersion.version, ALL_COMFY_NODES)).rows,
+          }
+        : undefined;
+      const view = { node, publisher, versions, publicUrl: reg.publicUrl, canManage: manage, jobs, served };
+      return sendPage(req, reply, packPage(req.ui, view));
     },
   );
 
@@ -109,7 +122,8 @@ export async function browseRoutes(ui: App, reg: Registry) {
       const version = await getVersion(reg, node.id, req.params.version, p);
       const { rows } = await listVersionComfyNodes(reg, p, node.id, version.version, ALL_COMFY_NODES);
       const changes = await versionChanges(reg, p, node.id, version.version);
-      return sendPage(req, reply, versionPage(req.ui, { node, version, comfyNodes: rows, changes }));
+      const job = (await extractionJobsOf(reg, [version.id])).get(version.id);
+      return sendPage(req, reply, versionPage(req.ui, { node, version, comfyNodes: rows, changes, job }));
     },
   );
 
