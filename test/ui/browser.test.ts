@@ -131,7 +131,7 @@ describe('web UI in a real browser', { skip: SKIP }, () => {
     await page.waitForURL(/\/ui\/packs\/image-tools$/);
     assert.match((await page.textContent('pre'))!, /comfy node install image-tools/);
     await checkPage(page, 'pack', problems);
-    await page.getByRole('link', { name: '1.0.0' }).click();
+    await page.getByRole('table').getByRole('link', { name: '1.0.0' }).click();
     await page.waitForURL(/\/ui\/packs\/image-tools\/1.0.0$/);
     assert.equal(await page.locator('article.node').count(), 2);
     assert.match((await page.locator('article.node', { hasText: 'Image blur' }).textContent())!, /min 0 · max 64 · step 1/);
