@@ -4,7 +4,8 @@
  * One temporary SQLite registry holds a pack with 10 versions, the newest with 300 comfy nodes
  * (realistic input_types: widgets with bounds, combos, optional and hidden inputs). Over real HTTP
  * (keep-alive, one request at a time, the two kinds interleaved), it times:
- * - the pack page `/ui/packs/{id}` against `GET /nodes/{id}` + `GET /nodes/{id}/versions`;
+ * - the pack page `/ui/packs/{id}` (which lists the served version's comfy nodes) against
+ *   `GET /nodes/{id}` + `GET /nodes/{id}/versions` + `GET /nodes/{id}/versions/{v}/comfy-nodes?limit=300`;
  * - the version page `/ui/packs/{id}/{v}` against `GET /nodes/{id}/versions/{v}` +
  *   `GET /nodes/{id}/versions/{v}/comfy-nodes?limit=300`;
  * with the read cache off (every answer computed) and on (the default), and prints each page's
@@ -135,7 +136,7 @@ async function run(readCache: number | undefined) {
   try {
     return await measure(base, {
       packPage: [`/ui/packs/${PACK}`],
-      packApi: [`/nodes/${PACK}`, `/nodes/${PACK}/versions`],
+      packApi: [`/nodes/${PACK}`, `/nodes/${PACK}/versions`, `/nodes/${PACK}/versions/${version}/comfy-nodes?limit=${NODES}`],
       versionPage: [`/ui/packs/${PACK}/${version}`],
       versionApi: [`/nodes/${PACK}/versions/${version}`, `/nodes/${PACK}/versions/${version}/comfy-nodes?limit=${NODES}`],
     });
