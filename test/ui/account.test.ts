@@ -155,3 +155,65 @@ forEachBackend('web UI: sign-in, sessions, CSRF and publishing', (backend: Backe
     assert.equal(replay.statusCode, 401);
   });
 });
+
+forEachBackend('web UI: odd input', (backend: Backend) => {
+  let t: TestRegistry;
+  before(async () => {
+    t = await startRegistry(backend);
+  });
+  after(() => t.close());
+
+  it('answers odd requests with 4xx pages, never a 5xx', async () => {
+    const admin = new UiClient(t);
+    await admin.signIn(t.adminToken);
+    await admin.get('/ui/admin');
+    const csrf = admin.csrf();
+    const gets = [
+      '/?q=' + 'x'.repeat(500),
+      '/?page=0',
+      '/?page=99999999999',
+      '/?q=%25%5F%5C',
+      '/ui/packs/' + 'a'.repeat(300),
+      '/ui/packs/x/' + '%00',
+      '/ui/comfy-nodes/' + encodeURIComponent('<script>'),
+      '/ui/comfy-nodes?name=' + 'n'.repeat(300),
+      '/ui/publishers/%F0%9F%92%A9',
+      '/ui/admin/jobs?page=-1',
+      '/ui/admin/packs/none',
+    ];
+    for (const url of gets) {
+      const res = await admin.get(url);
+      assert.ok(res.status < 500, `${url}: ${res.status}`);
+    }
+    const posts: [string, Record<string, string | string[]>][] = [
+      ['/ui/admin/review', { decision: 'approve', version: ['nospace', 'a b c', ''] }],
+      ['/ui/admin/review', { decision: 'maybe', version: 'a 1.0.0' }],
+      ['/ui/admin/bans', { kind: 'pack', action: 'ban', id: '' }],
+      ['/ui/admin/bans', { kind: 'nothing', action: 'ban', id: 'x' }],
+      ['/ui/admin/bans', { kind: 'version', action: 'unban', id: 'x', version: '' }],
+      ['/ui/admin/comfy-nodes/X/policy', { node_id: '', version: '', policy: 'ComfyNodePolicyBanned' }],
+      ['/ui/admin/jobs/backfill', { max: '1e9' }],
+      ['/ui/admin/jobs/nope/rerun', {}],
+      ['/ui/publishers', { id: 'Not Valid!', name: '' }],
+      ['/ui/publishers', { id: '' }],
+      ['/ui/publishers/none/tokens', { token_name: '' }],
+      ['/ui/publishers/none/packs/none/versions/1.0.0/unpublish', {}],
+    ];
+    const before = await tableCounts(t);
+    for (const [url, fields] of posts) {
+      const res = await admin.post(url, fields, { csrf });
+      assert.ok(res.status >= 400 && res.status < 500, `${url}: ${res.status} ${res.body.slice(0, 200)}`);
+      assert.match(String(res.headers['content-type']), /^text\/html/, url);
+    }
+    const json = await t.app.inject({
+      method: 'POST',
+      url: '/ui/publishers',
+      headers: { 'content-type': 'application/json', cookie: `comfyreg_session=${admin.cookies.get('comfyreg_session')}` },
+      payload: JSON.stringify({ id: 'x', _csrf: csrf }),
+    });
+    assert.equal(json.statusCode, 403, 'a JSON body carries no CSRF token');
+    const text = await t.app.inject({ method: 'POST', url: '/ui/sign-in', headers: { 'content-type': 'text/plain' }, payload: 'token=x' });
+    assert.equal(text.statusCode, 403, 'a text body is no form: no CSRF token');
+    assert.deepEqual(await tableCounts(t), before);
+  });
+});
