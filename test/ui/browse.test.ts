@@ -146,6 +146,10 @@ forEachBackend('web UI: anonymous browsing', (backend: Backend) => {
     const index = await get(t, '/ui/comfy-nodes?name=blu');
     assert.match(index.body, /href="\/ui\/comfy-nodes\/Blur"/);
     assert.match(index.body, /2 packs/);
+    const live = await get(t, '/ui/comfy-nodes?name=sharp&fragment=results');
+    assert.doesNotMatch(live.body, /<html/);
+    assert.match(live.body, /href="\/ui\/comfy-nodes\/SharpenImage"/);
+    assert.doesNotMatch(live.body, /comfy-nodes\/Blur"/);
   });
 
   it('shows a publisher and its packs', async () => {

@@ -68,8 +68,10 @@ export function comfyNodeIndexPage(ctx: UiContext, v: ComfyNodeIndexView): Html 
     ctx,
     crumbs: [['Home', '/'], ['Comfy nodes']],
     body: html`<h1>Comfy nodes</h1>
-      <form class="search" method="get" action="/ui/comfy-nodes" role="search">
-        <div class="grow"><label for="name">Name contains</label><input type="search" id="name" name="name" value="${v.name}" /></div>
+      <form class="search" method="get" action="/ui/comfy-nodes" role="search" data-live="names">
+        <div class="grow">
+          <label for="name">Name contains</label><input type="search" id="name" name="name" value="${v.name}" autocomplete="off" />
+        </div>
         <div>
           <label for="input_type">Takes (input type)</label
           ><input type="text" id="input_type" name="input_type" value="${v.inputType}" placeholder="IMAGE" />
@@ -80,25 +82,30 @@ export function comfyNodeIndexPage(ctx: UiContext, v: ComfyNodeIndexView): Html 
         </div>
         <button type="submit">Find</button>
       </form>
-      ${
-        v.typeFilterMissing
-          ? html`<p class="notice">
-              Filtering by input and output type needs the registry's type index, which this build does not have yet; the names below are
-              filtered by name only.
-            </p>`
-          : ''
-      }
-      ${v.typed ?? ''}
-      <p class="muted" role="status">${v.total} ${v.total === 1 ? 'name' : 'names'}</p>
-      <ul class="results">
-        ${v.names.map(
-          (n) =>
-            html`<li>
-              <a class="title" href="/ui/comfy-nodes/${seg(n.name)}">${n.name}</a>
-              <span class="muted"> · ${n.providers} ${n.providers === 1 ? 'pack' : 'packs'}</span>
-            </li>`,
-        )}
-      </ul>
-      ${pager('/ui/comfy-nodes', { name: v.name || undefined, input_type: v.inputType || undefined, output_type: v.outputType || undefined }, v.page, v.pages)}`,
+      <section id="names" aria-live="polite">${comfyNodeNames(v)}</section>`,
   });
+}
+
+/** The comfy-node index's results, which the live search asks for alone. */
+export function comfyNodeNames(v: ComfyNodeIndexView): Html {
+  return html`${
+      v.typeFilterMissing
+        ? html`<p class="notice">
+            Filtering by input and output type needs the registry's type index, which this build does not have yet; the names below are
+            filtered by name only.
+          </p>`
+        : ''
+    }
+    ${v.typed ?? ''}
+    <p class="muted" role="status">${v.total} ${v.total === 1 ? 'name' : 'names'}</p>
+    <ul class="results">
+      ${v.names.map(
+        (n) =>
+          html`<li>
+            <a class="title" href="/ui/comfy-nodes/${seg(n.name)}">${n.name}</a>
+            <span class="muted"> · ${n.providers} ${n.providers === 1 ? 'pack' : 'packs'}</span>
+          </li>`,
+      )}
+    </ul>
+    ${pager('/ui/comfy-nodes', { name: v.name || undefined, input_type: v.inputType || undefined, output_type: v.outputType || undefined }, v.page, v.pages)}`;
 }

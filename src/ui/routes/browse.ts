@@ -11,7 +11,7 @@ import { getPublisher } from '../../registry/publishers.js';
 import type { Registry } from '../../registry/registry.js';
 import { comfyNodePage, publisherPage } from '../pages/comfy-node.js';
 import { packPage, versionPage } from '../pages/pack.js';
-import { comfyNodeIndexPage, homePage, searchResults } from '../pages/search.js';
+import { comfyNodeIndexPage, comfyNodeNames, homePage, searchResults } from '../pages/search.js';
 import { sendPage } from '../respond.js';
 import { typeFilter, versionChanges } from '../upcoming.js';
 
@@ -54,7 +54,7 @@ export async function browseRoutes(ui: App, reg: Registry) {
     {
       schema: {
         hide: true,
-        querystring: Type.Object({ name: Text(256), input_type: Text(100), output_type: Text(100), page: PageNo }),
+        querystring: Type.Object({ name: Text(256), input_type: Text(100), output_type: Text(100), page: PageNo, fragment: Text(20) }),
       },
     },
     async (req, reply) => {
@@ -73,6 +73,7 @@ export async function browseRoutes(ui: App, reg: Registry) {
         typeFilterMissing: typed === null,
         typed: typed ?? undefined,
       };
+      if (req.query.fragment === 'results') return sendPage(req, reply, comfyNodeNames(view));
       return sendPage(req, reply, comfyNodeIndexPage(req.ui, view));
     },
   );
