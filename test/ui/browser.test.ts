@@ -139,6 +139,10 @@ describe('web UI in a real browser', { skip: SKIP }, () => {
     await page.getByRole('link', { name: 'Image blur' }).click();
     await page.waitForURL(/\/ui\/comfy-nodes\/ImageBlur$/);
     await checkPage(page, 'comfy-node', problems);
+    await page.goto(`${t.url}/ui/comfy-nodes?input_type=IMAGE`);
+    await page.getByLabel('Name contains').fill('mask');
+    await page.waitForFunction(() => document.querySelector('#names')?.textContent?.includes('1 name'));
+    await checkPage(page, 'comfy-node-index', problems);
     await page.goto(`${t.url}/ui/publishers/acme`);
     await checkPage(page, 'publisher', problems);
     await page.goto(`${t.url}/ui/packs/no-such-pack`);
