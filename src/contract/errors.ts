@@ -132,6 +132,16 @@ export const ERRORS = {
     message: (id: string) => `you are not a member of publisher ${id}`,
     meaning: 'The user does not belong to the publisher it acts for.',
   },
+  CSRF_REJECTED: {
+    status: 403,
+    message: () => 'this form is out of date or was sent from another site: reload the page and send it again',
+    meaning: 'A web UI form came without the CSRF token of the session (or of the sign-in page), or from another origin.',
+  },
+  SIGN_IN_REQUIRED: {
+    status: 401,
+    message: () => 'sign in to see this page',
+    meaning: 'A web UI page for publishers or admins was asked for without a session.',
+  },
   NODE_OF_OTHER_PUBLISHER: {
     status: 403,
     message: (id: string) => `node ${id} belongs to another publisher`,
@@ -195,6 +205,11 @@ export const ERRORS = {
     meaning: 'The worker holds no lease on that version.',
   },
   // 409: the state does not allow it
+  NOT_RERUNNABLE: {
+    status: 409,
+    message: (version: string, node: string, why: string) => `version ${version} of node ${node} cannot be extracted again: ${why}`,
+    meaning: 'An admin asked to re-run the extraction of a version that has its comfy nodes, or no archive.',
+  },
   COMFY_NODES_EXIST: {
     status: 409,
     message: (version: string, node: string) => `version ${version} of node ${node} already has comfy nodes`,

@@ -213,12 +213,27 @@ const comfyNodeTypes: Migration = {
   },
 };
 
+/* Web UI sign-ins: the cookie holds a random id, the table its hash and the hash of the token signed in with. */
+const uiSessions: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('ui_sessions')
+      .addColumn('id_hash', 'text', (c) => c.primaryKey())
+      .addColumn('token_hash', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('expires_at', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('ui_sessions_expires').on('ui_sessions').column('expires_at').execute();
+  },
+};
+
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_resolver_index': resolverIndex,
   '0003_change_notifications': changeNotifications,
   '0004_archive_key_index': archiveKeyIndex,
   '0005_comfy_node_types': comfyNodeTypes,
+  '0007_ui_sessions': uiSessions,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -139,6 +139,15 @@ export interface ExtractionJobsTable {
   updated_at: Timestamp;
 }
 
+export interface UiSessionsTable {
+  /** sha-256 of the session cookie's value */
+  id_hash: string;
+  /** sha-256 of the token the session was opened with: its principal is that token's */
+  token_hash: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+}
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -155,6 +164,7 @@ export interface Database {
   comfy_node_types: ComfyNodeTypesTable;
   extraction_jobs: ExtractionJobsTable;
   meta: MetaTable;
+  ui_sessions: UiSessionsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

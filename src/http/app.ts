@@ -26,6 +26,7 @@ import { extractionJobRoutes } from './routes/extraction-jobs.js';
 import { operationRoutes } from './routes/operations.js';
 import { Metrics, addRegistrySeries, installRequestMetrics } from './metrics.js';
 import type { PoolStats } from '../db/database.js';
+import { uiRoutes } from '../ui/index.js';
 
 export interface AppOptions {
   maxBody: number;
@@ -148,6 +149,8 @@ export async function buildApp(reg: Registry, opts: AppOptions): Promise<App> {
     await operationRoutes(scope as App, reg, metrics, opts.metricsToken);
   });
   await app.register(async (scope) => archiveRoutes(scope as App, reg, opts.maxArchive, opts.downloads));
+  // The web UI: `/` and `/ui/…`, with its own form parser, session and HTML error pages.
+  await app.register(async (scope) => uiRoutes(scope as App, reg));
   return app as App;
 }
 

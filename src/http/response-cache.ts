@@ -1,7 +1,8 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ChangeFeed } from '../db/change-feed.js';
 import { PUBLIC_CACHE_CONTROL, SIDE_EFFECT_ROUTES, etagMatches } from './caching.js';
+import { hasSessionCookie } from './session-cookie.js';
 
 interface Entry {
   /** The change feed's epoch when the answer was read. */
@@ -82,9 +83,12 @@ interface Context {
   now: () => number;
 }
 
+/** A request with credentials: a bearer token, or a web UI session (whose pages are personal). */
+const credentialed = (headers: IncomingHttpHeaders): boolean => headers.authorization !== undefined || hasSessionCookie(headers.cookie);
+
 /** The entry for an anonymous GET of `url`, if nothing it depends on changed since it was read. */
-function fresh(ctx: Context, method: string | undefined, url: string | undefined, authorization: string | undefined) {
-  if (method !== 'GET' || authorization !== undefined || !ctx.changes.trusted || url === undefined) return undefined;
+function fresh(ctx: Context, method: string | undefined, url: string | undefined, headers: IncomingHttpHeaders) {
+  if (method !== 'GET' || credentialed(headers) || !ctx.changes.trusted || url === undefined) return undefined;
   const hit = ctx.cache.get(url);
   if (!hit || !ctx.changes.isFresh(hit.readAt, hit.keys) || ctx.now() - hit.storedAt > ctx.cache.maxAgeMs) return undefined;
   ctx.cache.hits++;
@@ -93,7 +97,7 @@ function fresh(ctx: Context, method: string | undefined, url: string | undefined
 
 /** Answers from the cache at the node:http level, before any framework work; false when it cannot. */
 export function serveFromCache(ctx: Context, req: IncomingMessage, res: ServerResponse): boolean {
-  const hit = fresh(ctx, req.method, req.url, req.headers.authorization);
+  const hit = fresh(ctx, req.method, req.url, req.headers);
   if (!hit) return false;
   if (hit.status === 200 && etagMatches(req.headers['if-none-match'], hit.headers.etag)) {
     const { 'content-type': _type, ...headers } = hit.headers;
@@ -108,7 +112,7 @@ const KEPT_HEADERS = ['content-type', 'etag', 'cache-control', 'vary', 'access-c
 
 function cacheable(req: FastifyRequest): boolean {
   const route = req.routeOptions.url;
-  return req.method === 'GET' && req.headers.authorization === undefined && route !== undefined && !SIDE_EFFECT_ROUTES.has(route);
+  return req.method === 'GET' && !credentialed(req.headers) && route !== undefined && !SIDE_EFFECT_ROUTES.has(route);
 }
 
 /**
@@ -122,7 +126,7 @@ export function installResponseCache(app: FastifyInstance, ctx: Context): void {
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     if (!changes.trusted || !cacheable(req)) return;
     // Requests that did not come through serveFromCache (inject, or a miss there) are looked up here.
-    const hit = fresh(ctx, req.method, req.url, req.headers.authorization);
+    const hit = fresh(ctx, req.method, req.url, req.headers);
     if (hit) return reply.code(hit.status).headers(hit.headers).send(hit.body);
     cache.misses++;
     req.cacheReadAt = changes.now;

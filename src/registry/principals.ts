@@ -22,7 +22,11 @@ function matchesAny(hash: string, hashes: readonly string[]): boolean {
 export async function identify(reg: Registry, bearer: string | undefined): Promise<Principal> {
   if (bearer === undefined) return ANONYMOUS;
   if (bearer.length === 0 || bearer.length > 512) return { kind: 'unknown' };
-  const hash = hashToken(bearer);
+  return identifyHash(reg, hashToken(bearer));
+}
+
+/** The principal whose token hashes to `hash` (a web UI session keeps only the hash). */
+export async function identifyHash(reg: Registry, hash: string): Promise<Principal> {
   if (matchesAny(hash, reg.adminTokenHashes)) return { kind: 'admin' };
   if (matchesAny(hash, reg.serviceTokenHashes)) return { kind: 'service' };
   const user = await reg.db.selectFrom('users').selectAll().where('token_hash', '=', hash).executeTakeFirst();
