@@ -67,7 +67,7 @@ export function versionChangesSection(nodeId: string, v: VersionChangesView): Re
     ${
       r.changed.length
         ? html`<h3>Changed (${r.changed.length})</h3>
-            <ul class="results compact">
+            <ul class="results">
               ${r.changed.map((c) => changed(here, c))}
             </ul>`
         : ''
