@@ -36,6 +36,8 @@ h1 { font-size: 1.6rem; margin: .4em 0; overflow-wrap: anywhere; } h2 { font-siz
 .results li { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 10px 14px; margin: 8px 0; }
 .results .title { font-weight: 600; font-size: 1.05rem; }
 .results.compact { columns: 2 260px; } .results.compact li { break-inside: avoid; padding: 4px 10px; margin: 0 0 6px; }
+/* A changed comfy node's changes: a plain list inside its entry. */
+.changes li ul { margin: 4px 0 0; padding-left: 18px; } .changes li li { background: none; border: 0; padding: 2px 0; margin: 0; }
 .desc { overflow-wrap: anywhere; white-space: pre-wrap; }
 form.search { display: flex; flex-wrap: wrap; gap: 8px; align-items: end; }
 form.search .grow { flex: 1 1 220px; }

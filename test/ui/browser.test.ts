@@ -105,6 +105,14 @@ describe('web UI in a real browser', { skip: SKIP }, () => {
       },
     });
     await json(t, 'PUT', '/admin/nodes/image-tools/versions/1.0.0', { status: 'NodeVersionStatusActive' }, t.adminToken);
+    // Two versions whose comfy nodes differ, for the version page's changes.
+    await extracted(t, acme, 'kit', '1.0.0', { KitKept: {}, KitRemoved: {} });
+    await extracted(t, acme, 'kit', '1.1.0', {
+      KitKept: { input_types: JSON.stringify({ required: { latent: ['LATENT'] } }) },
+      KitAdded: {},
+    });
+    for (const v of ['1.0.0', '1.1.0'])
+      await json(t, 'PUT', `/admin/nodes/kit/versions/${v}`, { status: 'NodeVersionStatusActive' }, t.adminToken);
     const evil = await publisher(t, 'evil');
     await extracted(t, evil, 'evil-pack', '0.1.0', ['ImageBlur']);
     await json(t, 'PUT', '/admin/nodes/evil-pack/versions/0.1.0', { status: 'NodeVersionStatusActive' }, t.adminToken);
@@ -141,8 +149,15 @@ describe('web UI in a real browser', { skip: SKIP }, () => {
     await checkPage(page, 'comfy-node', problems);
     await page.goto(`${t.url}/ui/comfy-nodes?input_type=IMAGE`);
     await page.getByLabel('Name contains').fill('mask');
-    await page.waitForFunction(() => document.querySelector('#names')?.textContent?.includes('1 name'));
+    await page.waitForFunction(() => document.querySelector('#names')?.textContent?.includes('1 comfy node taking IMAGE'));
+    assert.equal(await page.locator('#names a.title').textContent(), 'MaskFromColor');
     await checkPage(page, 'comfy-node-index', problems);
+    await page.goto(`${t.url}/ui/packs/kit/1.1.0`);
+    assert.match(
+      (await page.locator('section.changes').textContent())!,
+      /Changes since 1.0.0[\s\S]*KitRemoved\s*breaking[\s\S]*breaking\s*input_removed/,
+    );
+    await checkPage(page, 'version-changes', problems);
     await page.goto(`${t.url}/ui/publishers/acme`);
     await checkPage(page, 'publisher', problems);
     await page.goto(`${t.url}/ui/packs/no-such-pack`);

@@ -4,6 +4,7 @@ import { date, page } from '../layout.js';
 import { nodeCard } from '../node-card.js';
 import type { UiContext } from '../session.js';
 import { extractionStatus, licenseText, safeUrl, versionStatus } from './common.js';
+import { versionChangesSection, type VersionChangesView } from './version-changes.js';
 
 export interface PackView {
   node: NodeRow;
@@ -120,8 +121,8 @@ export interface VersionView {
   node: NodeRow;
   version: NodeVersionRow;
   comfyNodes: ComfyNodeRow[];
-  /** What changed against the previous version, when the registry can compare them. */
-  changes?: Renderable;
+  /** What changed against the previous version. */
+  changes: VersionChangesView;
   job?: ExtractionJobRow;
 }
 
@@ -150,7 +151,7 @@ export function versionPage(ctx: UiContext, v: VersionView): Html {
         </dl>
       </div>
       <pre><code>comfy node install ${node.id}@${version.version}</code></pre>
-      ${v.changes ?? ''}
+      ${versionChangesSection(node.id, v.changes)}
       <h2>${v.comfyNodes.length} comfy ${v.comfyNodes.length === 1 ? 'node' : 'nodes'}</h2>
       ${
         v.comfyNodes.length === 0 && version.comfy_node_extract_status === 'success'

@@ -1,6 +1,7 @@
 import type { NodeDetails } from '../../registry/nodes.js';
-import { html, seg, type Html, type Renderable } from '../html.js';
+import { html, seg, type Html } from '../html.js';
 import { page, pager } from '../layout.js';
+import { typeFilterResults, type TypeFilterView } from './type-filter.js';
 import type { UiContext } from '../session.js';
 
 export interface SearchView {
@@ -56,10 +57,8 @@ export interface ComfyNodeIndexView {
   total: number;
   page: number;
   pages: number;
-  /** Set when the type filter was asked for but this build has no API for it. */
-  typeFilterMissing: boolean;
-  /** Type-filter matches, when the type filter ran. */
-  typed?: Renderable;
+  /** The type filter's answer, when an input or output type was asked for (the names are then unused). */
+  typed?: TypeFilterView;
 }
 
 export function comfyNodeIndexPage(ctx: UiContext, v: ComfyNodeIndexView): Html {
@@ -88,16 +87,8 @@ export function comfyNodeIndexPage(ctx: UiContext, v: ComfyNodeIndexView): Html 
 
 /** The comfy-node index's results, which the live search asks for alone. */
 export function comfyNodeNames(v: ComfyNodeIndexView): Html {
-  return html`${
-      v.typeFilterMissing
-        ? html`<p class="notice">
-            Filtering by input and output type needs the registry's type index, which this build does not have yet; the names below are
-            filtered by name only.
-          </p>`
-        : ''
-    }
-    ${v.typed ?? ''}
-    <p class="muted" role="status">${v.total} ${v.total === 1 ? 'name' : 'names'}</p>
+  if (v.typed) return typeFilterResults(v, v.typed);
+  return html`<p class="muted" role="status">${v.total} ${v.total === 1 ? 'name' : 'names'}</p>
     <ul class="results">
       ${v.names.map(
         (n) =>
@@ -107,5 +98,5 @@ export function comfyNodeNames(v: ComfyNodeIndexView): Html {
           </li>`,
       )}
     </ul>
-    ${pager('/ui/comfy-nodes', { name: v.name || undefined, input_type: v.inputType || undefined, output_type: v.outputType || undefined }, v.page, v.pages)}`;
+    ${pager('/ui/comfy-nodes', { name: v.name || undefined }, v.page, v.pages)}`;
 }

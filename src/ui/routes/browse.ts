@@ -1,5 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import type { App } from '../../http/app.js';
+import { RegistryError } from '../../contract/index.js';
+import { searchComfyNodes } from '../../registry/comfy-node-type-index.js';
+import { versionComfyNodeChanges } from '../../registry/version-changes.js';
 import { comfyNodeProviders } from '../../registry/comfy-node-providers.js';
 import { listVersionComfyNodes } from '../../registry/comfy-node-reads.js';
 import { extractionJobsOf } from '../../registry/extraction-admin.js';
@@ -13,7 +16,8 @@ import { comfyNodePage, publisherPage } from '../pages/comfy-node.js';
 import { packPage, versionPage } from '../pages/pack.js';
 import { comfyNodeIndexPage, comfyNodeNames, homePage, searchResults } from '../pages/search.js';
 import { sendPage } from '../respond.js';
-import { typeFilter, versionChanges } from '../upcoming.js';
+import type { TypeFilterView } from '../pages/type-filter.js';
+import type { VersionChangesView } from '../pages/version-changes.js';
 
 const PAGE_SIZE = 20;
 /** A version page draws every comfy node of the version. */
@@ -28,6 +32,31 @@ async function canManage(reg: Registry, p: Principal, publisherId: string): Prom
     () => true,
     () => false,
   );
+}
+
+const trimmed = (text: string | undefined): string => (text ?? '').trim();
+
+/** Comfy nodes by input and output type (`IMAGE,MASK` asks for either); a type list naming no type is refused inline. */
+async function typeFilter(reg: Registry, p: Principal, name: string, inputType: string, outputType: string, pageNo?: number) {
+  const paging = pageWindow(pageNo, 50, 50, 50);
+  const search = { inputTypes: inputType ? [inputType] : [], outputTypes: outputType ? [outputType] : [], q: name || undefined };
+  try {
+    const { rows, total } = await searchComfyNodes(reg, p, search, paging);
+    return { matches: rows, total, page: paging.page, pages: pageCount(total, paging.limit) } satisfies TypeFilterView;
+  } catch (err) {
+    if (err instanceof RegistryError && err.code === 'BAD_REQUEST') return { refused: err.message } satisfies TypeFilterView;
+    throw err;
+  }
+}
+
+/** A version's changes since the previous one; a side without extracted comfy nodes is a note, not an error. */
+async function versionChanges(reg: Registry, p: Principal, nodeId: string, version: string): Promise<VersionChangesView> {
+  try {
+    return { report: await versionComfyNodeChanges(reg, p, nodeId, version) };
+  } catch (err) {
+    if (err instanceof RegistryError && err.code === 'COMFY_NODES_NOT_EXTRACTED') return { notExtracted: err.message };
+    throw err;
+  }
 }
 
 /** Home and search, at `/`. */
@@ -58,23 +87,15 @@ export async function browseRoutes(ui: App, reg: Registry) {
       },
     },
     async (req, reply) => {
-      const { name = '', input_type: inputType = '', output_type: outputType = '' } = req.query;
+      const [name, inputType, outputType] = [req.query.name, req.query.input_type, req.query.output_type].map(trimmed);
+      const typed =
+        inputType || outputType ? await typeFilter(reg, req.ui.principal, name, inputType, outputType, req.query.page) : undefined;
       const paging = pageWindow(req.query.page, 50, 50, 50);
-      const { rows, total } = await searchComfyNodeNames(reg, req.ui.principal, name, paging);
-      const typed = inputType || outputType ? await typeFilter(reg, req.ui.principal, inputType, outputType) : undefined;
-      const view = {
-        name,
-        inputType,
-        outputType,
-        names: rows,
-        total,
-        page: paging.page,
-        pages: pageCount(total, paging.limit),
-        typeFilterMissing: typed === null,
-        typed: typed ?? undefined,
-      };
-      if (req.query.fragment === 'results') return sendPage(req, reply, comfyNodeNames(view));
-      return sendPage(req, reply, comfyNodeIndexPage(req.ui, view));
+      const { rows, total } = typed ? { rows: [], total: 0 } : await searchComfyNodeNames(reg, req.ui.principal, name, paging);
+      const view = { name, inputType, outputType, names: rows, total, page: paging.page, pages: pageCount(total, paging.limit), typed };
+      const status = typed && 'refused' in typed ? 400 : 200;
+      if (req.query.fragment === 'results') return sendPage(req, reply, comfyNodeNames(view), { status });
+      return sendPage(req, reply, comfyNodeIndexPage(req.ui, view), { status });
     },
   );
 
