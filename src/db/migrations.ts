@@ -238,12 +238,23 @@ const migrations: Record<string, Migration> = {
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
+/**
+ * Kysely finds its bookkeeping tables by listing every schema's tables; on PostgreSQL that listing
+ * fails with 3F000 when another schema is dropped while it runs (other databases' users, tests).
+ */
+const otherSchemaDropped = (error: unknown, schema?: string): boolean => {
+  const e = error as { code?: string; message?: string } | undefined;
+  return e?.code === '3F000' && !(schema && e.message?.includes(`"${schema}"`));
+};
+
 export async function migrateToLatest(db: Kysely<any>, schema?: string): Promise<void> {
   // Kysely looks for its bookkeeping tables across schemas; name ours when we use a private one.
   const migrator = new Migrator({ db, provider, ...(schema ? { migrationTableSchema: schema } : {}) });
-  const { error, results } = await migrator.migrateToLatest();
-  const failed = results?.find((r) => r.status === 'Error');
-  if (error || failed) {
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = await migrator.migrateToLatest();
+    const failed = results?.find((r) => r.status === 'Error');
+    if (!error && !failed) return;
+    if (!failed && attempt < 5 && otherSchemaDropped(error, schema)) continue;
     throw new Error(`database migration failed${failed ? ` at ${failed.migrationName}` : ''}: ${String(error)}`);
   }
 }
