@@ -1,4 +1,6 @@
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
@@ -25,6 +27,8 @@ import { adminRoutes } from './routes/admin.js';
 import { extractionJobRoutes } from './routes/extraction-jobs.js';
 import { operationRoutes } from './routes/operations.js';
 import { managerRoutes } from './routes/manager.js';
+import { gitRoutes } from './routes/git.js';
+import { GitRepositories } from '../registry/git-repos.js';
 import { Metrics, addRegistrySeries, installRequestMetrics } from './metrics.js';
 import type { PoolStats } from '../db/database.js';
 
@@ -42,6 +46,8 @@ export interface AppOptions {
   downloads?: DownloadMode;
   /** Bearer token `/metrics` requires; open without one. */
   metricsToken?: string;
+  /** Where packs' git repositories are built (`{data}/git`; a temporary folder by default). */
+  gitDir?: string;
   /** PostgreSQL's pool figures, for metrics. */
   pool?: () => PoolStats;
   /**
@@ -150,6 +156,8 @@ export async function buildApp(reg: Registry, opts: AppOptions): Promise<App> {
     await managerRoutes(scope as App, reg);
   });
   await app.register(async (scope) => archiveRoutes(scope as App, reg, opts.maxArchive, opts.downloads));
+  const gitDir = opts.gitDir ?? path.join(os.tmpdir(), `comfyreg-git-${process.pid}`);
+  await app.register(async (scope) => gitRoutes(scope as App, new GitRepositories(reg, gitDir, app.log)));
   return app as App;
 }
 
