@@ -186,13 +186,6 @@ async function cloneBench(): Promise<void> {
     baseline.push(await timeClone(`${statics.url}/big-pack.git`));
     ours.push(await timeClone(`${base}/git/big-pack`));
   }
-  if (process.env.BENCH_GIT_DIAG) {
-    const genDir = fs.readdirSync(path.join(dataDir, 'git', 'big-pack')).find((d) => d.endsWith('.git'))!;
-    fs.cpSync(path.join(dataDir, 'git', 'big-pack', genDir), path.join(work, 'static', 'ours.git'), { recursive: true });
-    const t: number[] = [];
-    for (let r = 0; r < rounds; r++) t.push(await timeClone(`${statics.url}/ours.git`));
-    console.log(`  DIAG our repository from the static server: ${median(t).toFixed(0)} ms`);
-  }
   const packBytes = (dir: string) =>
     fs
       .readdirSync(path.join(dir, 'objects', 'pack'))

@@ -24,6 +24,8 @@ const GENERATION = /^[0-9a-f]{20}\.git$/;
 const HISTORY_FILE = 'comfyreg-history.json';
 /** How long a superseded generation stays listed for clones that began before the change. */
 export const GRACE_MS = 10 * 60_000;
+/** Builds at a time in one process (each is a git process busy with a pack's archives). */
+const MAX_CONCURRENT_BUILDS = 2;
 
 export interface Warn {
   warn(obj: object, msg: string): void;
@@ -62,6 +64,9 @@ const exists = (p: string) =>
 export class GitRepositories {
   /** Builds under way, by target folder: concurrent requests wait for the one build. */
   private readonly building = new Map<string, Promise<void>>();
+  /** Builds running now, and those waiting for one to end: a burst of first clones does not start a git per pack at once. */
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
 
   constructor(
     private readonly reg: Registry,
@@ -122,7 +127,7 @@ export class GitRepositories {
     if (!(await exists(dir))) {
       let build = this.building.get(dir);
       if (!build) {
-        build = this.build(packDir, dir, node, publisher, versions).finally(() => this.building.delete(dir));
+        build = this.limited(() => this.build(packDir, dir, node, publisher, versions)).finally(() => this.building.delete(dir));
         this.building.set(dir, build);
       }
       await build;
@@ -157,6 +162,19 @@ export class GitRepositories {
   /** A banned, deleted or emptied pack: its repositories go (clones under way fail, as they should). */
   private async forget(key: string): Promise<void> {
     await fs.promises.rm(path.join(this.root, key), { recursive: true, force: true });
+  }
+
+  private async limited<T>(work: () => Promise<T>): Promise<T> {
+    // A finished build hands its slot straight to the next waiting one.
+    if (this.running >= MAX_CONCURRENT_BUILDS) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.running++;
+    try {
+      return await work();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
+    }
   }
 
   private async build(
