@@ -7,7 +7,8 @@ import type { Readable, Writable } from 'node:stream';
  * filters or helpers to run), no terminal prompts, and the repository given explicitly.
  */
 
-export const GIT = process.env.COMFYREG_GIT_BINARY ?? 'git';
+/** Found on PATH, as any git a user runs. */
+export const GIT = 'git';
 
 function gitEnv(gitDir: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin' };

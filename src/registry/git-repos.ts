@@ -6,6 +6,7 @@ import { fail } from '../contract/index.js';
 import type { NodeRow, NodeVersionRow } from '../db/schema.js';
 import { buildRepository, type HistoryCommit } from '../git/build.js';
 import { gitFile, packsListing } from '../git/dumb-http.js';
+import { keys } from './changes.js';
 import { findNode } from './nodes.js';
 import { packHistory } from './pack-history.js';
 import type { Registry } from './registry.js';
@@ -26,6 +27,8 @@ const HISTORY_FILE = 'comfyreg-history.json';
 export const GRACE_MS = 10 * 60_000;
 /** Builds at a time in one process (each is a git process busy with a pack's archives). */
 const MAX_CONCURRENT_BUILDS = 2;
+/** Packs whose generation is remembered between requests. */
+const MAX_FOUND = 10_000;
 
 export interface Warn {
   warn(obj: object, msg: string): void;
@@ -64,6 +67,11 @@ const exists = (p: string) =>
 export class GitRepositories {
   /** Builds under way, by target folder: concurrent requests wait for the one build. */
   private readonly building = new Map<string, Promise<void>>();
+  /**
+   * The generation found for a pack, with the change-feed epoch it was read at: a clone's dozen
+   * requests read the database once, and any write to the pack or its publisher reads it again.
+   */
+  private readonly found = new Map<string, { readAt: number; keys: string[]; packDir: string; current: Generation }>();
   /** Builds running now, and those waiting for one to end: a burst of first clones does not start a git per pack at once. */
   private running = 0;
   private readonly waiting: (() => void)[] = [];
@@ -107,6 +115,15 @@ export class GitRepositories {
 
   /** The pack's current generation (built if needed) and the superseded ones still listed. */
   async open(nodeId: string): Promise<{ current: Generation; previous: Generation[] }> {
+    const { packDir, current } = await this.currentGeneration(nodeId);
+    return { current, previous: await this.superseded(packDir, current) };
+  }
+
+  private async currentGeneration(nodeId: string): Promise<{ packDir: string; current: Generation }> {
+    const { changes } = this.reg;
+    const known = this.found.get(nodeId.toLowerCase());
+    if (known && changes.trusted && changes.isFresh(known.readAt, known.keys) && (await exists(known.current.dir))) return known;
+    const readAt = changes.now;
     const node = await findNode(this.reg.db, nodeId);
     if (!node || node.status !== 'NodeStatusActive') {
       if (node) await this.forget(node.key);
@@ -133,7 +150,9 @@ export class GitRepositories {
       await build;
     }
     const current = { dir, versionIds: versions.map((v) => v.id) };
-    return { current, previous: await this.superseded(packDir, current) };
+    if (this.found.size >= MAX_FOUND) this.found.clear();
+    this.found.set(node.key, { readAt, keys: [keys.pack(node.id), keys.publisher(node.publisher_id)], packDir, current });
+    return { packDir, current };
   }
 
   /** Other generations listed for in-flight clones: recent, and holding no version that left. */
