@@ -2,8 +2,8 @@
  * Packs as git repositories and the Manager channel, measured.
  *
  * 1. `git clone` of a pack with 20 versions of a ~5 MB archive from comfyreg (/git/{id}), against
- *    `git clone` of the same history from a bare repository made with plain git commands and served
- *    by a plain static file server, in the same run. The first clone from comfyreg builds the
+ *    `git clone` of the same history (the same tags too) from a bare repository made with plain git
+ *    commands and served by a plain static file server, in the same run. The first clone from comfyreg builds the
  *    repository (reported apart); the ratio compares warm clones (median of rounds).
  * 2. The channel files for 5,000 packs (3 versions and 10 comfy nodes each): CPU time to build
  *    custom-node-list.json and extension-node-map.json, against reading the nodes table alone.
@@ -171,6 +171,8 @@ async function cloneBench(): Promise<void> {
     }
     await git(['add', '-A'], tree);
     await git(['-c', 'user.name=Bench', '-c', 'user.email=bench@comfyreg', 'commit', '--quiet', '-m', `Release ${version}`], tree);
+    // The same refs as comfyreg's: a dumb clone probes each tagged commit before it reads the packs.
+    for (const tag of [`v${version}`, version]) await git(['tag', tag], tree);
   }
   const bare = path.join(work, 'static', 'big-pack.git');
   await git(['clone', '--quiet', '--bare', tree, bare]);
