@@ -26,27 +26,29 @@ interface ListedPack {
   latestExtracted: string | null;
 }
 
+/** Version ids a query names at most (well under SQLite's and PostgreSQL's bound parameters). */
+const NAMES_BATCH = 1000;
+
 /** Marks a pack whose latest installable version its publisher deprecated, where Manager shows it. */
 export const DEPRECATED_MARK = '[deprecated] ';
 
 async function listedPacks(reg: Registry): Promise<ListedPack[]> {
-  const versions = await historyVersions(reg.db).select(['node_id', 'version', 'deprecated']).execute();
-  const latest = new Map<string, { version: string; deprecated: number }>();
+  const versions = await historyVersions(reg.db).select(['id', 'node_id', 'version', 'deprecated', 'comfy_node_extract_status']).execute();
+  type V = (typeof versions)[number];
+  const latest = new Map<string, V>();
+  // The comfy nodes shown are those of a version a clone has: not of a newer one waiting for review.
+  const extracted = new Map<string, V>();
   for (const v of versions) {
     const best = latest.get(v.node_id);
     if (!best || compareVersions(v.version, best.version) > 0) latest.set(v.node_id, v);
+    const bestExtracted = extracted.get(v.node_id);
+    if (v.comfy_node_extract_status === 'success' && (!bestExtracted || compareVersions(v.version, bestExtracted.version) > 0))
+      extracted.set(v.node_id, v);
   }
   const rows = await reg.db
     .selectFrom('nodes')
     .innerJoin('publishers', 'publishers.id', 'nodes.publisher_id')
-    .select([
-      'nodes.id',
-      'nodes.name',
-      'nodes.description',
-      'nodes.preempted_comfy_node_names',
-      'nodes.latest_extracted_version_id',
-      'publishers.name as publisher_name',
-    ])
+    .select(['nodes.id', 'nodes.name', 'nodes.description', 'nodes.preempted_comfy_node_names', 'publishers.name as publisher_name'])
     .where('nodes.status', '=', 'NodeStatusActive')
     .execute();
   return rows
@@ -58,7 +60,7 @@ async function listedPacks(reg: Registry): Promise<ListedPack[]> {
       title: r.name || r.id,
       description: (latest.get(r.id)!.deprecated ? DEPRECATED_MARK : '') + r.description,
       preemptions: preemptionsOf(r.preempted_comfy_node_names),
-      latestExtracted: r.latest_extracted_version_id,
+      latestExtracted: extracted.get(r.id)?.id ?? null,
     }));
 }
 
@@ -88,25 +90,27 @@ export async function customNodeList(reg: Registry): Promise<CustomNodeList> {
  */
 export async function extensionNodeMap(reg: Registry): Promise<ExtensionNodeMap> {
   const packs = await listedPacks(reg);
-  const names = await reg.db
-    .selectFrom('comfy_nodes')
-    .innerJoin('nodes', 'nodes.latest_extracted_version_id', 'comfy_nodes.node_version_id')
-    .select(['nodes.id', 'comfy_nodes.comfy_node_name'])
-    .where('nodes.status', '=', 'NodeStatusActive')
-    .where('comfy_nodes.policy', '!=', 'ComfyNodePolicyBanned')
-    .execute();
-  const byPack = new Map<string, string[]>();
-  for (const n of names) {
-    const list = byPack.get(n.id);
-    if (list) list.push(n.comfy_node_name);
-    else byPack.set(n.id, [n.comfy_node_name]);
+  const byVersion = new Map<string, string[]>();
+  const ids = packs.flatMap((p) => (p.latestExtracted ? [p.latestExtracted] : []));
+  for (let i = 0; i < ids.length; i += NAMES_BATCH) {
+    const names = await reg.db
+      .selectFrom('comfy_nodes')
+      .select(['node_version_id', 'comfy_node_name'])
+      .where('node_version_id', 'in', ids.slice(i, i + NAMES_BATCH))
+      .where('policy', '!=', 'ComfyNodePolicyBanned')
+      .execute();
+    for (const n of names) {
+      const list = byVersion.get(n.node_version_id);
+      if (list) list.push(n.comfy_node_name);
+      else byVersion.set(n.node_version_id, [n.comfy_node_name]);
+    }
   }
   // Sorted here: the two databases collate differently, and the bytes (the ETag) must not depend on it.
-  for (const list of byPack.values()) list.sort();
+  for (const list of byVersion.values()) list.sort();
   const map: ExtensionNodeMap = {};
   for (const p of packs) {
     map[gitUrl(reg, p.id)] = [
-      p.latestExtracted ? (byPack.get(p.id) ?? []) : [],
+      (p.latestExtracted && byVersion.get(p.latestExtracted)) || [],
       { title_aux: p.title, ...(p.preemptions.length ? { preemptions: p.preemptions } : {}) },
     ];
   }

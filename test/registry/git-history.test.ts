@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { forEachBackend } from '../helpers/registry.js';
 import { bareRegistry, owner, published, rejectsWith, type Bare } from '../helpers/bare-registry.js';
 import { buildZip } from '../extract/zipbytes.js';
+import { comfyNode } from '../helpers/flow.js';
 import { publishVersion, storeUpload } from '../../src/registry/publish.js';
 import { createComfyNodes } from '../../src/registry/comfy-node-ingest.js';
 import { deleteNode } from '../../src/registry/nodes.js';
@@ -115,5 +116,17 @@ forEachBackend('registry: Manager channel and git repositories', (backend) => {
     assert.deepEqual(fs.readdirSync(path.join(root, 'flagged-pack')), [], 'no repository and no scratch folder is left behind');
     const answer = await new GitRepositories(b.reg, root, log).read('flagged-pack', 'HEAD');
     assert.equal(answer.kind === 'bytes' && answer.body.toString(), 'ref: refs/heads/main\n');
+  });
+
+  it('maps the comfy nodes of the newest version a clone has, not of one waiting for review', async () => {
+    const o = await owner(b.reg, 'review');
+    await published(b.reg, 'review', o.pat, 'review-pack', '1.0.0');
+    await createComfyNodes(b.reg, 'review-pack', '1.0.0', { nodes: { OldNode: comfyNode() } });
+    await published(b.reg, 'review', o.pat, 'review-pack', '1.1.0');
+    await createComfyNodes(b.reg, 'review-pack', '1.1.0', { nodes: { NewNode: comfyNode() } });
+    const url = 'http://registry.test/git/review-pack';
+    assert.deepEqual((await extensionNodeMap(b.reg))[url]![0], ['NewNode']);
+    await setVersionStatus(b.reg, 'review-pack', '1.1.0', { status: 'NodeVersionStatusPending' });
+    assert.deepEqual((await extensionNodeMap(b.reg))[url]![0], ['OldNode']);
   });
 });
