@@ -5,7 +5,7 @@ import { bindServer, buildApp, type App } from './http/app.js';
 import { reclaimOrphanedLeases } from './registry/extraction-queue.js';
 import type { Clock, Registry } from './registry/registry.js';
 import type { Config } from './settings/index.js';
-import { openRegistry, saveAdminToken } from './setup.js';
+import { gitDir, openRegistry, saveAdminToken } from './setup.js';
 import { LocalJobSource } from './jobs/local-job-source.js';
 import { Worker, workerId } from './jobs/worker.js';
 
@@ -101,6 +101,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     downloads: config.downloads,
     metricsToken: config.metricsToken,
     pool: database.pool,
+    gitDir: gitDir(config),
     logger: {
       level: config.logLevel,
       serializers: {

@@ -9,6 +9,9 @@ import type { ArchiveStore } from './storage/archive-store.js';
 /** Where the local archive store keeps archives: one place for every command. */
 export const archiveDir = (config: Pick<Config, 'dataDir'>): string => path.join(config.dataDir, 'archives');
 
+/** Where packs' git repositories are built from their archives (a cache: safe to delete). */
+export const gitDir = (config: Pick<Config, 'dataDir'>): string => path.join(config.dataDir, 'git');
+
 /**
  * The archive store the settings choose. The S3 one, and with it the AWS SDK, is loaded only when
  * chosen; `close` lets go of its connections.

@@ -170,6 +170,11 @@ export const ERRORS = {
     meaning:
       "The version's archive was refused as hostile or unreadable (extract status `invalid_format`: path escapes, links, special files, bombs, size and entry limits, not a zip); install and download refuse it.",
   },
+  GIT_PUSH_REFUSED: {
+    status: 403,
+    message: () => "comfyreg's git repositories are read-only: publish a version instead",
+    meaning: "A push (or any write) to a pack's git repository; they are made from published versions only.",
+  },
   // 404: what is asked for does not exist (or is hidden from the caller)
   ROUTE_NOT_FOUND: {
     status: 404,
@@ -186,6 +191,11 @@ export const ERRORS = {
     status: 404,
     message: (node: string) => `node ${node} has no version to install`,
     meaning: 'The pack has no live version.',
+  },
+  GIT_PATH_NOT_FOUND: {
+    status: 404,
+    message: (path: string) => `no such file in a git repository: ${path}`,
+    meaning: "A path under `/git/{nodeId}` that is not one of the files git's HTTP protocol reads, or an object the repository lacks.",
   },
   PUBLISHER_NOT_FOUND: { status: 404, message: (id: string) => `publisher ${id} not found`, meaning: 'No publisher has that id.' },
   TOKEN_NOT_FOUND: {
@@ -259,6 +269,11 @@ export const ERRORS = {
     status: 503,
     message: () => 'the archive store did not answer',
     meaning: 'Reading or writing the archive store failed; the log says why. Retry later.',
+  },
+  GIT_REPOSITORY_UNAVAILABLE: {
+    status: 503,
+    message: (node: string) => `the git repository of ${node} could not be built; retry later`,
+    meaning: "Building a pack's git repository from its archives failed (a missing archive, git not installed); the log says why.",
   },
   NOT_READY: {
     status: 503,

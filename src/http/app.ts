@@ -1,4 +1,6 @@
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
@@ -24,6 +26,9 @@ import { ResponseCache, installResponseCache, serveFromCache } from './response-
 import { adminRoutes } from './routes/admin.js';
 import { extractionJobRoutes } from './routes/extraction-jobs.js';
 import { operationRoutes } from './routes/operations.js';
+import { managerRoutes } from './routes/manager.js';
+import { gitRoutes } from './routes/git.js';
+import { GitRepositories } from '../registry/git-repos.js';
 import { Metrics, addRegistrySeries, installRequestMetrics } from './metrics.js';
 import type { PoolStats } from '../db/database.js';
 import { uiRoutes } from '../ui/index.js';
@@ -42,6 +47,8 @@ export interface AppOptions {
   downloads?: DownloadMode;
   /** Bearer token `/metrics` requires; open without one. */
   metricsToken?: string;
+  /** Where packs' git repositories are built (`{data}/git`; a temporary folder by default). */
+  gitDir?: string;
   /** PostgreSQL's pool figures, for metrics. */
   pool?: () => PoolStats;
   /**
@@ -147,10 +154,13 @@ export async function buildApp(reg: Registry, opts: AppOptions): Promise<App> {
     await adminRoutes(scope as App, reg);
     await extractionJobRoutes(scope as App, reg);
     await operationRoutes(scope as App, reg, metrics, opts.metricsToken);
+    await managerRoutes(scope as App, reg);
   });
   await app.register(async (scope) => archiveRoutes(scope as App, reg, opts.maxArchive, opts.downloads));
   // The web UI: `/` and `/ui/…`, with its own form parser, session and HTML error pages.
   await app.register(async (scope) => uiRoutes(scope as App, reg));
+  const gitDir = opts.gitDir ?? path.join(os.tmpdir(), `comfyreg-git-${process.pid}`);
+  await app.register(async (scope) => gitRoutes(scope as App, new GitRepositories(reg, gitDir, app.log)));
   return app as App;
 }
 

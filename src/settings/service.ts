@@ -46,7 +46,7 @@ export const SERVICE_SETTINGS: Setting[] = [
     env: 'COMFYREG_DATA_DIR',
     flag: '--data-dir',
     commands: ['serve', 'user'],
-    help: 'SQLite file, archives (in `archives/`), generated admin token',
+    help: 'SQLite file, archives (in `archives/`), git repositories of packs (in `git/`), generated admin token',
     shown: '`./data`',
     fallback: () => path.resolve('./data'),
     parse: (t) => path.resolve(t),

@@ -105,6 +105,7 @@ export async function startRegistry(backend: Backend, opts: TestOptions = {}): P
       downloads: opts.downloads,
       metricsToken: opts.metricsToken,
       pool: database.pool,
+      gitDir: path.join(dataDir, 'git'),
     });
     await app.ready();
     return {
