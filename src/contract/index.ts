@@ -8,3 +8,4 @@ export * from './errors.js';
 export * from './registry.js';
 export * from './comfy-nodes.js';
 export * from './operations.js';
+export * from './mirror.js';

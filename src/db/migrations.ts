@@ -1,3 +1,4 @@
+import { mirrorTables } from './mirror-migration.js';
 import { DEFAULT_MIGRATION_TABLE, Migrator, PostgresAdapter, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 /*
@@ -188,6 +189,7 @@ const migrations: Record<string, Migration> = {
   '0002_resolver_index': resolverIndex,
   '0003_change_notifications': changeNotifications,
   '0004_archive_key_index': archiveKeyIndex,
+  '0008_mirror': mirrorTables,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -132,6 +132,49 @@ export interface MetaTable {
   value: string;
 }
 
+/** An upstream answer (the contract's shape, as JSON), or an upstream "not found", with its fetch time. */
+export interface UplinkCacheTable {
+  key: string;
+  found: Bool;
+  body: JsonText;
+  fetched_at: Timestamp;
+}
+
+/** Id patterns local packs may take although the uplink has them. */
+export interface ReservedIdsTable {
+  pattern: string;
+  reason: string;
+  created_at: Timestamp;
+}
+
+/** An upstream version's archive, fetched once and kept (versions are immutable). */
+export interface MirrorArchivesTable {
+  node_key: string;
+  version: string;
+  archive_key: string;
+  size: number;
+  sha256: string;
+  source_url: string;
+  stored_at: Timestamp;
+}
+
+/** comfyreg's own extraction of an upstream version that had no comfy nodes upstream. */
+export interface MirrorExtractionsTable {
+  node_key: string;
+  version: string;
+  status: ExtractStatus;
+  reason: string;
+  extracted_at: Timestamp;
+}
+
+export interface MirrorComfyNodesTable {
+  node_key: string;
+  version: string;
+  comfy_node_name: string;
+  /** The ComfyNode as served. */
+  body: JsonText;
+}
+
 export interface Database {
   users: UsersTable;
   publishers: PublishersTable;
@@ -142,6 +185,11 @@ export interface Database {
   comfy_nodes: ComfyNodesTable;
   extraction_jobs: ExtractionJobsTable;
   meta: MetaTable;
+  uplink_cache: UplinkCacheTable;
+  reserved_ids: ReservedIdsTable;
+  mirror_archives: MirrorArchivesTable;
+  mirror_extractions: MirrorExtractionsTable;
+  mirror_comfy_nodes: MirrorComfyNodesTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

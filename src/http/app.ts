@@ -24,6 +24,7 @@ import { ResponseCache, installResponseCache, serveFromCache } from './response-
 import { adminRoutes } from './routes/admin.js';
 import { extractionJobRoutes } from './routes/extraction-jobs.js';
 import { operationRoutes } from './routes/operations.js';
+import { mirrorRoutes } from './routes/mirror.js';
 import { Metrics, addRegistrySeries, installRequestMetrics } from './metrics.js';
 import type { PoolStats } from '../db/database.js';
 
@@ -146,6 +147,7 @@ export async function buildApp(reg: Registry, opts: AppOptions): Promise<App> {
     await adminRoutes(scope as App, reg);
     await extractionJobRoutes(scope as App, reg);
     await operationRoutes(scope as App, reg, metrics, opts.metricsToken);
+    await mirrorRoutes(scope as App, reg);
   });
   await app.register(async (scope) => archiveRoutes(scope as App, reg, opts.maxArchive, opts.downloads));
   return app as App;

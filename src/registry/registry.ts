@@ -5,6 +5,7 @@ import type { DatabaseHandle, Dialect } from '../db/database.js';
 import type { ChangeFeed } from '../db/change-feed.js';
 import type { ArchiveStore } from '../storage/archive-store.js';
 import { generateToken, hashToken } from './secrets.js';
+import { createMirror, type Mirror, type MirrorOptions } from './mirror/mirror.js';
 
 /** Where the registry reads the time: the system clock, or a test's clock that it advances. */
 export interface Clock {
@@ -39,6 +40,8 @@ export interface Registry {
   readonly serviceTokenHashes: readonly string[];
   readonly clock: Clock;
   readonly events: RegistryEvents;
+  /** Mirror mode: the uplink packs not held locally come from; null without one. */
+  readonly uplink: Mirror | null;
 }
 
 export interface RegistryOptions {
@@ -49,6 +52,7 @@ export interface RegistryOptions {
   adminToken?: string;
   serviceTokens?: string[];
   clock?: Clock;
+  uplink?: MirrorOptions;
 }
 
 /** The registry's time as the ISO-8601 text every timestamp column holds. */
@@ -87,6 +91,7 @@ export async function createRegistry(opts: RegistryOptions): Promise<Registry> {
     serviceTokenHashes: Object.freeze((opts.serviceTokens ?? []).map(hashToken)),
     clock: opts.clock ?? systemClock,
     events: new RegistryEvents(),
+    uplink: opts.uplink ? createMirror(opts.uplink) : null,
   });
 }
 

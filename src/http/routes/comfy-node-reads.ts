@@ -18,6 +18,8 @@ import { pageCount, pageWindow } from '../../registry/paging.js';
 import { requireProvider, resolveRequest } from '../../registry/resolve.js';
 import type { App } from '../app.js';
 import { packKeys, resolverKeys } from '../cache-keys.js';
+import { throughUplink } from '../uplink.js';
+import { mirrorComfyNodes, readsThroughUplink } from '../../registry/mirror/reads.js';
 import { toComfyNode, toNode, toNodes } from '../mappers.js';
 import {
   ComfyNodeParams,
@@ -51,8 +53,13 @@ export async function comfyNodeReadRoutes(app: App, reg: Registry) {
         response: { 200: ComfyNodeList, ...errorResponses(400, 404) },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const paging = pageWindow(req.query.page, req.query.limit, 10, MAX_VERSION_COMFY_NODES_PAGE);
+      const { nodeId, version } = req.params;
+      if (await readsThroughUplink(reg, nodeId)) {
+        const { rows, total } = await throughUplink(req, reply, () => mirrorComfyNodes(reg, nodeId, version, paging));
+        return { comfy_nodes: rows, totalNumberOfPages: pageCount(total, paging.limit) };
+      }
       const { rows, total } = await listVersionComfyNodes(reg, req.principal, req.params.nodeId, req.params.version, paging);
       return { comfy_nodes: rows.map((r) => toComfyNode(r)), totalNumberOfPages: pageCount(total, paging.limit) };
     },

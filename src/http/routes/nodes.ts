@@ -18,6 +18,8 @@ import { deleteVersion, installVersion, updateVersion } from '../../registry/ver
 import { pageCount, pageWindow } from '../../registry/paging.js';
 import type { App } from '../app.js';
 import { nodeKeys, packKeys } from '../cache-keys.js';
+import { throughUplink } from '../uplink.js';
+import { mirrorInstall, mirrorNode, mirrorVersion, mirrorVersions, readsThroughUplink } from '../../registry/mirror/reads.js';
 import { toNodeVersion, toNodes } from '../mappers.js';
 import {
   MAX_ARRAY_PAGE,
@@ -61,7 +63,8 @@ export async function nodeRoutes(app: App, reg: Registry) {
       config: { cacheKeys: nodeKeys },
       schema: { summary: 'A node pack', tags: ['Nodes'], params: NodeParams, response: { 200: Type.Ref(Node), ...errorResponses(404) } },
     },
-    async (req) => {
+    async (req, reply) => {
+      if (await readsThroughUplink(reg, req.params.nodeId)) return throughUplink(req, reply, () => mirrorNode(reg, req.params.nodeId));
       const admin = isAdmin(req.principal);
       return toNodes(reg, await nodeDetails(reg, [await getNode(reg, req.params.nodeId, { includeHidden: admin })]), admin)[0];
     },
@@ -78,8 +81,12 @@ export async function nodeRoutes(app: App, reg: Registry) {
         response: { 200: Type.Array(Type.Ref(NodeVersion)), ...errorResponses(404) },
       },
     },
-    async (req) =>
-      (await listVersions(reg, req.params.nodeId, req.principal)).map((v) => toNodeVersion(reg, v, { admin: isAdmin(req.principal) })),
+    async (req, reply) => {
+      if (await readsThroughUplink(reg, req.params.nodeId)) return throughUplink(req, reply, () => mirrorVersions(reg, req.params.nodeId));
+      return (await listVersions(reg, req.params.nodeId, req.principal)).map((v) =>
+        toNodeVersion(reg, v, { admin: isAdmin(req.principal) }),
+      );
+    },
   );
 
   app.get(
@@ -93,8 +100,11 @@ export async function nodeRoutes(app: App, reg: Registry) {
         response: { 200: Type.Ref(NodeVersion), ...errorResponses(404) },
       },
     },
-    async (req) =>
-      toNodeVersion(reg, await getVersion(reg, req.params.nodeId, req.params.version, req.principal), { admin: isAdmin(req.principal) }),
+    async (req, reply) => {
+      const { nodeId, version } = req.params;
+      if (await readsThroughUplink(reg, nodeId)) return throughUplink(req, reply, () => mirrorVersion(reg, nodeId, version));
+      return toNodeVersion(reg, await getVersion(reg, nodeId, version, req.principal), { admin: isAdmin(req.principal) });
+    },
   );
 
   app.get(
@@ -108,7 +118,12 @@ export async function nodeRoutes(app: App, reg: Registry) {
         response: { 200: Type.Ref(NodeVersion), ...errorResponses(403, 404) },
       },
     },
-    async (req) => toNodeVersion(reg, await installVersion(reg, req.principal, req.params.nodeId, req.query.version || undefined)),
+    async (req, reply) => {
+      const version = req.query.version || undefined;
+      if (await readsThroughUplink(reg, req.params.nodeId))
+        return throughUplink(req, reply, () => mirrorInstall(reg, req.params.nodeId, version));
+      return toNodeVersion(reg, await installVersion(reg, req.principal, req.params.nodeId, version));
+    },
   );
 
   app.get(
