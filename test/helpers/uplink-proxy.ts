@@ -12,6 +12,8 @@ export class UplinkProxy {
   mode: ProxyMode = 'pass';
   /** Paths asked of the upstream, in order. */
   readonly hits: string[] = [];
+  /** Paths answered 404, as an upstream without those routes would (api.comfy.org has no bulk resolve). */
+  readonly missingRoutes = new Set<string>();
   private server: http.Server | null = null;
   private readonly sockets = new Set<Socket>();
   port = 0;
@@ -44,6 +46,10 @@ export class UplinkProxy {
 
   private answer(req: http.IncomingMessage, res: http.ServerResponse): void {
     this.hits.push(req.url!);
+    if (this.missingRoutes.has(req.url!.split('?')[0])) {
+      res.writeHead(404, { 'content-type': 'application/json' }).end('{"message": "Not Found"}');
+      return;
+    }
     switch (this.mode) {
       case 'hang':
         return;

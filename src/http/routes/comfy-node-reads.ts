@@ -15,12 +15,14 @@ import { isAdmin } from '../../registry/principals.js';
 import { getComfyNode, listAllComfyNodes, listVersionComfyNodes, searchNodes, updateComfyNode } from '../../registry/comfy-node-reads.js';
 import { nodeDetails } from '../../registry/nodes.js';
 import { pageCount, pageWindow } from '../../registry/paging.js';
-import { requireProvider, resolveRequest } from '../../registry/resolve.js';
+import { requireProvider, resolveComfyNodeName, resolveRequest } from '../../registry/resolve.js';
+import { fillFromUplink, mirrorProvider } from '../../registry/mirror/resolve.js';
+import { mirrorNodeListing } from '../../registry/mirror/lists.js';
 import type { App } from '../app.js';
 import { packKeys, resolverKeys } from '../cache-keys.js';
 import { throughUplink } from '../uplink.js';
 import { mirrorComfyNodes, readsThroughUplink } from '../../registry/mirror/reads.js';
-import { toComfyNode, toNode, toNodes } from '../mappers.js';
+import { toComfyNode, toNode, toNodeList, toNodes } from '../mappers.js';
 import {
   ComfyNodeParams,
   MAX_ALL_COMFY_NODES_PAGE,
@@ -144,8 +146,10 @@ export async function comfyNodeReadRoutes(app: App, reg: Registry) {
         response: { 200: Type.Ref(Node), ...errorResponses(404) },
       },
     },
-    async (req) => {
-      const found = await requireProvider(reg, req.params.comfyNodeName);
+    async (req, reply) => {
+      const name = req.params.comfyNodeName;
+      const found = reg.uplink ? await resolveComfyNodeName(reg, name) : await requireProvider(reg, name);
+      if (!found) return throughUplink(req, reply, () => mirrorProvider(reg, name));
       return toNode(reg, found.node, { publisher: found.publisher, latest: found.latest, admin: isAdmin(req.principal) });
     },
   );
@@ -165,6 +169,7 @@ export async function comfyNodeReadRoutes(app: App, reg: Registry) {
     },
     async (req) => {
       const resolved = await resolveRequest(reg, req.body);
+      if (reg.uplink) await fillFromUplink(reg, resolved);
       // A null-prototype object: a node type called "__proto__" is a key like any other.
       const results: Record<string, Resolution | null> = Object.create(null);
       for (const [name, r] of resolved) results[name] = r;
@@ -189,7 +194,7 @@ export async function comfyNodeReadRoutes(app: App, reg: Registry) {
         response: { 200: NodeList, ...errorResponses(400) },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const q = req.query;
       const paging = pageWindow(q.page, q.limit, 10, MAX_NODE_PAGE);
       const { rows, total } = await searchNodes(
@@ -199,7 +204,13 @@ export async function comfyNodeReadRoutes(app: App, reg: Registry) {
         paging,
       );
       const nodes = toNodes(reg, await nodeDetails(reg, rows), isAdmin(req.principal));
-      return { nodes, total, page: paging.page, limit: paging.limit, totalPages: pageCount(total, paging.limit) };
+      if (reg.uplink) {
+        const params = { search: q.search, comfy_node_search: q.comfy_node_search };
+        const local = { onPage: rows.length, total };
+        const upstream = await throughUplink(req, reply, () => mirrorNodeListing(reg, { path: '/nodes/search', params }, paging, local));
+        return toNodeList([...nodes, ...upstream.nodes], upstream.total, paging);
+      }
+      return toNodeList(nodes, total, paging);
     },
   );
 }

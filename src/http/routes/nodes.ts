@@ -15,12 +15,13 @@ import {
 } from '../../registry/nodes.js';
 import { getPublisher } from '../../registry/publishers.js';
 import { deleteVersion, installVersion, updateVersion } from '../../registry/versions.js';
-import { pageCount, pageWindow } from '../../registry/paging.js';
+import { pageWindow } from '../../registry/paging.js';
+import { mirrorNodeListing } from '../../registry/mirror/lists.js';
 import type { App } from '../app.js';
 import { nodeKeys, packKeys } from '../cache-keys.js';
 import { throughUplink } from '../uplink.js';
 import { mirrorInstall, mirrorNode, mirrorVersion, mirrorVersions, readsThroughUplink } from '../../registry/mirror/reads.js';
-import { toNodeVersion, toNodes } from '../mappers.js';
+import { toNodeList, toNodeVersion, toNodes } from '../mappers.js';
 import {
   MAX_ARRAY_PAGE,
   MAX_NODE_PAGE,
@@ -49,11 +50,17 @@ export async function nodeRoutes(app: App, reg: Registry) {
         response: { 200: NodeList, ...errorResponses(400) },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const paging = pageWindow(req.query.page, req.query.limit, 10, MAX_NODE_PAGE);
       const { rows, total } = await listNodes(reg, { nodeIds: req.query.node_id }, paging);
       const nodes = toNodes(reg, await nodeDetails(reg, rows), isAdmin(req.principal));
-      return { nodes, total, page: paging.page, limit: paging.limit, totalPages: pageCount(total, paging.limit) };
+      // Mirror mode: the uplink's packs follow the local ones (a node_id filter reads local packs only).
+      if (reg.uplink && !req.query.node_id?.length) {
+        const local = { onPage: rows.length, total };
+        const upstream = await throughUplink(req, reply, () => mirrorNodeListing(reg, { path: '/nodes', params: {} }, paging, local));
+        return toNodeList([...nodes, ...upstream.nodes], upstream.total, paging);
+      }
+      return toNodeList(nodes, total, paging);
     },
   );
 

@@ -63,3 +63,43 @@ export async function keptAnswer<T>(reg: Registry, key: string): Promise<T | und
   const row = await reg.db.selectFrom('uplink_cache').selectAll().where('key', '=', key).where('found', '=', 1).executeTakeFirst();
   return row ? (JSON.parse(row.body) as T) : undefined;
 }
+
+export interface KeptRow {
+  found: boolean;
+  body: string;
+  /** Younger than max age (found) or the not-found age (not found). */
+  fresh: boolean;
+}
+
+/** The kept rows of many keys at once, with whether each is still fresh. */
+export async function keptRows(reg: Registry, keys: string[]): Promise<Map<string, KeptRow>> {
+  const mirror = mirrorOf(reg);
+  const out = new Map<string, KeptRow>();
+  for (let i = 0; i < keys.length; i += 500) {
+    const rows = await reg.db
+      .selectFrom('uplink_cache')
+      .selectAll()
+      .where('key', 'in', keys.slice(i, i + 500))
+      .execute();
+    for (const r of rows) {
+      const age = reg.clock.now() - Date.parse(r.fetched_at);
+      out.set(r.key, { found: r.found === 1, body: r.body, fresh: age < (r.found ? mirror.maxAgeMs : mirror.notFoundAgeMs) });
+    }
+  }
+  return out;
+}
+
+/** Keeps many answers (value undefined: upstream has none) with the time now, in one transaction. */
+export async function keepAnswers(reg: Registry, answers: [key: string, value: unknown][]): Promise<void> {
+  const fetched_at = timestamp(reg);
+  await reg.db.transaction().execute(async (trx) => {
+    for (const [key, value] of answers) {
+      const fields = { found: value === undefined ? 0 : 1, body: value === undefined ? '' : JSON.stringify(value), fetched_at };
+      await trx
+        .insertInto('uplink_cache')
+        .values({ key, ...fields })
+        .onConflict((oc) => oc.column('key').doUpdateSet(fields))
+        .execute();
+    }
+  });
+}

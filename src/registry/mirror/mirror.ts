@@ -22,9 +22,11 @@ export interface MirrorOptions {
 export interface Mirror extends MirrorOptions {
   /** One upstream request per cache key at a time; concurrent readers share it. */
   readonly inflight: Map<string, Promise<unknown>>;
+  /** Whether the uplink has `POST /comfy-nodes/resolve` (another comfyreg); undefined until asked. */
+  bulkResolve: boolean | undefined;
 }
 
-export const createMirror = (opts: MirrorOptions): Mirror => ({ ...opts, inflight: new Map() });
+export const createMirror = (opts: MirrorOptions): Mirror => ({ ...opts, inflight: new Map(), bulkResolve: undefined });
 
 /** Shares one run of `work` between concurrent callers with the same key. */
 export function once<T>(mirror: Mirror, key: string, work: () => Promise<T>): Promise<T> {

@@ -46,14 +46,14 @@ function parseVersions(reg: Registry) {
   };
 }
 
+/** An upstream node as comfyreg serves it: its latest version's archive through comfyreg. */
+export const servedNode = (reg: Registry, node: Node): Node =>
+  node.latest_version ? { ...node, latest_version: served(reg, node.id!, node.latest_version) } : node;
+
 export async function mirrorNode(reg: Registry, id: string): Promise<Mirrored<Node>> {
   const got = await cachedRead(reg, cacheKeys.node(id), `/nodes/${enc(id)}`, upstreamNode);
   if (!got.found) throw fail('NODE_NOT_FOUND', id);
-  const node = got.value;
-  return {
-    value: node.latest_version ? { ...node, latest_version: served(reg, node.id!, node.latest_version) } : node,
-    freshness: got.freshness,
-  };
+  return { value: servedNode(reg, got.value), freshness: got.freshness };
 }
 
 /** An upstream pack's versions as upstream sent them (archive URLs upstream's), newest first. */
