@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Mirrored } from '../registry/mirror/reads.js';
 
-/** Says how an answer from the uplink was come by: `fresh` (kept, young), `revalidated` (asked now), `stale` (kept; the uplink failed). */
+/** Says how an answer from the uplink was come by: `fresh` (kept, young), `revalidated` (asked now), `stale` (kept; the uplink failed), `offline` (imported; no uplink). */
 export const UPLINK_HEADER = 'x-comfyreg-uplink';
 
 /**

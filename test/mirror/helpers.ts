@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { startRegistry, type Backend, type TestRegistry } from '../helpers/registry.js';
 import { comfyNode, postComfyNodes, publish, upload, world, zipOf, type World } from '../helpers/flow.js';
@@ -20,12 +21,13 @@ export async function publishUpstream(
   w: World,
   nodeId: string,
   version: string,
-  opts: { comfyNodes?: string[]; classes?: string[] } = {},
+  opts: { comfyNodes?: string[]; classes?: string[]; padding?: Buffer } = {},
 ): Promise<Buffer> {
   const { signedUrl } = await publish(up, w, nodeId, version, 'comfy-org');
   const archive = await zipOf({
     '__init__.py': packSource(opts.classes ?? opts.comfyNodes ?? ['Blur']),
     'README.md': `${nodeId} ${version}`,
+    ...(opts.padding ? { 'weights.bin': opts.padding } : {}),
   });
   const res = await upload(up, signedUrl, archive);
   assert.equal(res.status, 200, JSON.stringify(res.body));
@@ -54,7 +56,11 @@ export interface MirrorPair {
  * proxy that can take the upstream away and bring it back. The mirror's clock is moved by hand
  * for max ages and the breaker's timeout.
  */
-export async function mirrorPair(backend: Backend, uplink: Partial<UplinkConfig> = {}): Promise<MirrorPair> {
+export async function mirrorPair(
+  backend: Backend,
+  uplink: Partial<UplinkConfig> = {},
+  opts: { maxArchive?: number } = {},
+): Promise<MirrorPair> {
   const up = await startRegistry('sqlite');
   const upWorld = await world(up, 'comfy-org', 'upstream-owner');
   const proxy = new UplinkProxy(up.url);
@@ -64,6 +70,7 @@ export async function mirrorPair(backend: Backend, uplink: Partial<UplinkConfig>
   const mirror = await startRegistry(backend, {
     clock,
     log: (line) => logs.push(line),
+    maxArchive: opts.maxArchive,
     uplink: { uplink: proxy.url, uplinkTimeout: 2, uplinkMaxFails: 2, uplinkFailTimeout: 300, ...uplink },
   });
   return {
@@ -80,3 +87,11 @@ export async function mirrorPair(backend: Backend, uplink: Partial<UplinkConfig>
     },
   };
 }
+
+/** GET over real HTTP, the body as bytes. */
+export async function download(url: string): Promise<{ status: number; bytes: Buffer; headers: Headers }> {
+  const res = await fetch(url);
+  return { status: res.status, bytes: Buffer.from(await res.arrayBuffer()), headers: res.headers };
+}
+
+export const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');

@@ -2,3 +2,4 @@
 import '../mirror/uplink-client.test.js';
 import '../mirror/reads.test.js';
 import '../mirror/resolve-lists.test.js';
+import '../mirror/archives.test.js';

@@ -2,11 +2,31 @@ import { Type } from '@sinclair/typebox';
 import { ReservedId, ReservedIdInput, fail } from '../../contract/index.js';
 import type { Registry } from '../../registry/registry.js';
 import { listReservedIds, reserveIds, unreserveIds } from '../../registry/mirror/ownership.js';
+import { openMirrorArchive } from '../../registry/mirror/archives.js';
 import type { App } from '../app.js';
 import { bearerAuth, errorResponses } from '../schemas.js';
 
-/** Mirror mode's own routes: ids reserved for local packs (admin). */
+/** Mirror mode's own routes: upstream archives through comfyreg, ids reserved for local packs (admin). */
 export async function mirrorRoutes(app: App, reg: Registry) {
+  app.get(
+    '/mirror/archives/:nodeId/:version',
+    {
+      schema: {
+        summary:
+          "Download an upstream version's archive through the mirror: fetched from upstream once (allowed hosts only), stored with its SHA-256, then served from the store",
+        tags: ['Nodes'],
+        params: Type.Object({ nodeId: Type.String({ maxLength: 200 }), version: Type.String({ maxLength: 200 }) }),
+        response: { ...errorResponses(404, 413, 502, 503) },
+      },
+    },
+    async (req, reply) => {
+      req.cacheReadAt = undefined;
+      const found = await openMirrorArchive(reg, req.params.nodeId, req.params.version);
+      if (found.size !== undefined) reply.header('content-length', found.size);
+      return reply.type('application/zip').header('cache-control', 'public, max-age=31536000, immutable').send(found.stream);
+    },
+  );
+
   app.get(
     '/admin/reserved-ids',
     {

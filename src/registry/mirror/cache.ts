@@ -5,9 +5,10 @@ import { once, type Mirror } from './mirror.js';
 
 /**
  * How an answer from the uplink was come by: `fresh` from the cache without asking, `revalidated`
- * by asking now, `stale` from the cache because the uplink could not be asked.
+ * by asking now, `stale` from the cache because the uplink could not be asked, `offline` from
+ * what was imported or kept, on a mirror without an uplink.
  */
-export type Freshness = 'fresh' | 'revalidated' | 'stale';
+export type Freshness = 'fresh' | 'revalidated' | 'stale' | 'offline';
 
 export type Fetched<T> = { found: true; value: T; freshness: Freshness } | { found: false; freshness: Freshness };
 
@@ -31,6 +32,8 @@ export async function cachedRead<T>(
 ): Promise<Fetched<T>> {
   const mirror = mirrorOf(reg);
   const row = await reg.db.selectFrom('uplink_cache').selectAll().where('key', '=', key).executeTakeFirst();
+  if (!mirror.client)
+    return row?.found ? { found: true, value: JSON.parse(row.body) as T, freshness: 'offline' } : { found: false, freshness: 'offline' };
   if (row && !opts.force) {
     const age = reg.clock.now() - Date.parse(row.fetched_at);
     if (row.found && age < mirror.maxAgeMs) return { found: true, value: JSON.parse(row.body) as T, freshness: 'fresh' };
@@ -47,7 +50,7 @@ export async function cachedRead<T>(
 }
 
 async function ask<T>(reg: Registry, mirror: Mirror, key: string, path: string, parse: (body: unknown) => T): Promise<Fetched<T>> {
-  const answer = await mirror.client.getJson(path);
+  const answer = await mirror.client!.getJson(path);
   const value = answer.found ? parse(answer.body) : undefined;
   const fields = { found: answer.found ? 1 : 0, body: answer.found ? JSON.stringify(value) : '', fetched_at: timestamp(reg) };
   await reg.db

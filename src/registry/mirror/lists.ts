@@ -30,7 +30,7 @@ async function upstreamPage(reg: Registry, q: UpstreamListQuery, page: number, l
   return cachedRead<UpstreamNodePage>(reg, `list:${path}`, path, upstreamNodePage);
 }
 
-const WORST: Freshness[] = ['stale', 'revalidated', 'fresh'];
+const WORST: Freshness[] = ['stale', 'offline', 'revalidated', 'fresh'];
 const worst = (a: Freshness, b: Freshness): Freshness => (WORST.indexOf(a) < WORST.indexOf(b) ? a : b);
 
 export interface UpstreamListing {

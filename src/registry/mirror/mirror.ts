@@ -6,7 +6,8 @@ export interface MirrorLog {
 }
 
 export interface MirrorOptions {
-  client: UplinkClient;
+  /** null: no uplink, only what was imported or kept is served (an offline mirror). */
+  client: UplinkClient | null;
   /** An upstream answer younger than this is served without asking. */
   maxAgeMs: number;
   /** An upstream "not found" is believed this long. */

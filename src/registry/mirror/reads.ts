@@ -41,7 +41,7 @@ function served(reg: Registry, nodeId: string, v: NodeVersion): NodeVersion {
 function parseVersions(reg: Registry) {
   return (body: unknown) => {
     const versions = upstreamVersions(body);
-    for (const v of versions) if (v.downloadUrl) mirrorOf(reg).client.noteArchiveUrl(v.downloadUrl);
+    for (const v of versions) if (v.downloadUrl) mirrorOf(reg).client?.noteArchiveUrl(v.downloadUrl);
     return versions;
   };
 }

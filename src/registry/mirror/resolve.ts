@@ -98,9 +98,11 @@ export async function fillFromUplink(reg: Registry, results: Map<string, Resolut
 /** The uplink's resolution of `names`, or undefined when it could not be had. */
 async function askUplink(reg: Registry, names: string[]): Promise<Record<string, Resolution | null> | undefined> {
   const mirror = mirrorOf(reg);
+  const client = mirror.client;
+  if (!client) return undefined;
   try {
     if (mirror.bulkResolve !== false) {
-      const answer = await mirror.client.postJson('/comfy-nodes/resolve', { names });
+      const answer = await client.postJson('/comfy-nodes/resolve', { names });
       if (answer.found) {
         mirror.bulkResolve = true;
         return parseResolutions(answer.body);
@@ -110,7 +112,7 @@ async function askUplink(reg: Registry, names: string[]): Promise<Record<string,
     // No bulk route upstream (api.comfy.org): the by-name route, for a bounded number of names.
     const out: Record<string, Resolution | null> = Object.create(null);
     for (const name of names.slice(0, MAX_NAMES_ASKED_ONE_BY_ONE)) {
-      const answer = await mirror.client.getJson(`/comfy-nodes/${enc(name)}/node`);
+      const answer = await client.getJson(`/comfy-nodes/${enc(name)}/node`);
       out[name] = answer.found ? resolutionOf(upstreamNode(answer.body)) : null;
     }
     return out;
