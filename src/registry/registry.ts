@@ -19,6 +19,8 @@ export const systemClock: Clock = { now: () => Date.now() };
 export type RegistryEventMap = {
   /** A committed transaction queued at least one extraction job. */
   jobQueued: [];
+  /** Mirror mode stored an upstream archive for the first time (pack key, version). */
+  mirrorArchiveStored: [nodeKey: string, version: string];
 };
 
 export class RegistryEvents extends EventEmitter<RegistryEventMap> {}

@@ -3,3 +3,4 @@ import '../mirror/uplink-client.test.js';
 import '../mirror/reads.test.js';
 import '../mirror/resolve-lists.test.js';
 import '../mirror/archives.test.js';
+import '../mirror/extraction.test.js';

@@ -8,7 +8,8 @@ import { UplinkFailure } from '../../uplink/client.js';
 import { timestamp, type Registry } from '../registry.js';
 import { normalizeVersion } from '../semver.js';
 import { mirrorOf } from './cache.js';
-import { packKey, readsThroughUplink, upstreamVersion } from './reads.js';
+import { packKey, readsThroughUplink, upstreamComfyNodes, upstreamVersion } from './reads.js';
+import { ownExtractionStatuses } from './extracted.js';
 
 /*
  * Upstream archives through the mirror: the first download fetches the archive (from allowed hosts
@@ -106,7 +107,8 @@ async function storeFetched(
     .onConflict((oc) => oc.columns(['node_key', 'version']).doNothing())
     .execute();
   const kept = (await storedMirrorArchive(reg, f.nodeId, f.version))!;
-  if (kept.archive_key !== f.key) {
+  if (kept.archive_key === f.key) reg.events.emit('mirrorArchiveStored', kept.node_key, kept.version);
+  else {
     // Another download stored this version first: the version keeps those bytes.
     await reg.store.delete(f.key);
     if (kept.sha256 !== put.sha256)
@@ -141,4 +143,29 @@ export async function verifyArchive(reg: Registry, nodeId: string, version: stri
     'upstream served different bytes for a stored version; kept the stored ones',
   );
   return false;
+}
+
+/**
+ * Whether comfyreg should extract this upstream version itself: its archive is stored, upstream has
+ * no comfy nodes for it, and comfyreg has not extracted it yet. An uplink that cannot say means not now.
+ */
+export async function needsOwnExtraction(reg: Registry, nodeId: string, version: string): Promise<boolean> {
+  if (!(await storedMirrorArchive(reg, nodeId, version))) return false;
+  if ((await ownExtractionStatuses(reg, nodeId)).has(version)) return false;
+  try {
+    return (await upstreamComfyNodes(reg, nodeId, version)).value.length === 0;
+  } catch (err) {
+    if (err instanceof RegistryError) return false;
+    throw err;
+  }
+}
+
+/** A stored upstream archive's bytes, for extraction (no larger than the mirror's archive limit). */
+export async function readMirrorArchive(reg: Registry, nodeId: string, version: string): Promise<Buffer> {
+  const row = await storedMirrorArchive(reg, nodeId, version);
+  if (!row) throw fail('ARCHIVE_NOT_FOUND');
+  const { stream } = await fromStore(reg, row);
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }

@@ -5,6 +5,7 @@ import type { Registry } from '../registry.js';
 import { compareVersions, normalizeVersion } from '../semver.js';
 import type { PageWindow } from '../paging.js';
 import { cachedRead, mirrorOf, type Freshness } from './cache.js';
+import { ownExtraction, ownExtractionStatuses } from './extracted.js';
 
 /*
  * Reads of packs the registry does not hold, through the uplink. A pack id held locally (in any
@@ -53,7 +54,9 @@ export const servedNode = (reg: Registry, node: Node): Node =>
 export async function mirrorNode(reg: Registry, id: string): Promise<Mirrored<Node>> {
   const got = await cachedRead(reg, cacheKeys.node(id), `/nodes/${enc(id)}`, upstreamNode);
   if (!got.found) throw fail('NODE_NOT_FOUND', id);
-  return { value: servedNode(reg, got.value), freshness: got.freshness };
+  const node = got.value;
+  if (!node.latest_version) return { value: node, freshness: got.freshness };
+  return { value: { ...node, latest_version: (await servedVersions(reg, node.id!, [node.latest_version]))[0] }, freshness: got.freshness };
 }
 
 /** An upstream pack's versions as upstream sent them (archive URLs upstream's), newest first. */
@@ -63,9 +66,23 @@ async function upstreamVersionList(reg: Registry, id: string, force = false): Pr
   return { value: [...got.value].sort((a, b) => compareVersions(b.version!, a.version!)), freshness: got.freshness };
 }
 
+/**
+ * Upstream versions as comfyreg serves them: archives through comfyreg, and where upstream has no
+ * comfy nodes but comfyreg extracted the archive, comfyreg's extract status and a reason saying so.
+ */
+async function servedVersions(reg: Registry, id: string, versions: NodeVersion[]): Promise<NodeVersion[]> {
+  const own = await ownExtractionStatuses(reg, id);
+  return versions.map((v) => {
+    const out = served(reg, id, v);
+    const mine = own.get(v.version!);
+    if (!mine || v.comfy_node_extract_status === 'success') return out;
+    return { ...out, comfy_node_extract_status: mine.status, comfy_node_extract_reason: mine.reason };
+  });
+}
+
 export async function mirrorVersions(reg: Registry, id: string): Promise<Mirrored<NodeVersion[]>> {
   const got = await upstreamVersionList(reg, id);
-  return { value: got.value.map((v) => served(reg, id, v)), freshness: got.freshness };
+  return { value: await servedVersions(reg, id, got.value), freshness: got.freshness };
 }
 
 const matches = (v: NodeVersion, wanted: string) => v.version === wanted || v.version === normalizeVersion(wanted);
@@ -87,7 +104,7 @@ export async function upstreamVersion(reg: Registry, id: string, version: string
 
 export async function mirrorVersion(reg: Registry, id: string, version: string): Promise<Mirrored<NodeVersion>> {
   const got = await upstreamVersion(reg, id, version);
-  return { value: served(reg, id, got.value), freshness: got.freshness };
+  return { value: (await servedVersions(reg, id, [got.value]))[0], freshness: got.freshness };
 }
 
 /** What `install` answers for an upstream pack: `version`, or upstream's latest; no download is counted upstream. */
@@ -120,7 +137,9 @@ export async function mirrorComfyNodes(
   paging: PageWindow,
 ): Promise<Mirrored<{ rows: ComfyNode[]; total: number }>> {
   const got = await upstreamComfyNodes(reg, id, version);
-  const all = [...got.value].sort((a, b) =>
+  // Upstream has none: comfyreg's own extraction of the stored archive, when there is one.
+  const own = got.value.length === 0 ? await ownExtraction(reg, id, (await upstreamVersion(reg, id, version)).value.version!) : undefined;
+  const all = [...(own?.comfyNodes ?? got.value)].sort((a, b) =>
     a.comfy_node_name! < b.comfy_node_name! ? -1 : a.comfy_node_name! > b.comfy_node_name! ? 1 : 0,
   );
   return { value: { rows: all.slice(paging.offset, paging.offset + paging.limit), total: all.length }, freshness: got.freshness };
