@@ -15,6 +15,10 @@ Commands:
                                     (its token from COMFYREG_SERVICE_TOKEN)
   user create --name N --email E [--admin]
                                     create a user and print its token (uses the serve settings)
+  mirror sync [--ids a,b] [--top N] [--all-versions]
+                                    bring the uplink's packs into the store (uses the serve settings)
+  mirror export FILE | mirror import FILE
+                                    carry a mirror into a network without an uplink
 `;
 
 /** Where a command writes: the process's streams, or a test's. */
@@ -99,6 +103,10 @@ export async function main(argv: string[], io: Io = PROCESS_IO): Promise<number>
       case 'extract': {
         const { runExtractCommand } = await import('./extract/cli.js');
         return await runExtractCommand(args, io.out, io.err);
+      }
+      case 'mirror': {
+        const { runMirrorCommand } = await import('./mirror-cli.js');
+        return await runMirrorCommand(args, io);
       }
       case 'worker': {
         const { runWorkerCommand } = await import('./jobs/worker-cli.js');

@@ -2,8 +2,9 @@ import type { Kysely, Migration } from 'kysely';
 
 /*
  * Mirror mode (0008): upstream answers kept with their fetch time (negative ones too), ids an
- * admin reserved for local packs, archives fetched from upstream, and comfy nodes comfyreg
- * extracted itself for upstream versions that had none.
+ * admin reserved for local packs, archives fetched from upstream, and the comfy nodes of upstream
+ * versions by name: comfyreg's own extraction of versions that had none upstream (`comfyreg`), and
+ * the names of upstream's own lists (`upstream`), which let the resolver answer offline.
  */
 export const mirrorTables: Migration = {
   async up(db: Kysely<any>) {
@@ -49,6 +50,7 @@ export const mirrorTables: Migration = {
       .addColumn('node_key', 'text', (c) => c.notNull())
       .addColumn('version', 'text', (c) => c.notNull())
       .addColumn('comfy_node_name', 'text', (c) => c.notNull())
+      .addColumn('source', 'text', (c) => c.notNull())
       .addColumn('body', 'text', (c) => c.notNull())
       .addPrimaryKeyConstraint('mirror_comfy_nodes_pk', ['node_key', 'version', 'comfy_node_name'])
       .execute();

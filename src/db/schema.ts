@@ -171,6 +171,8 @@ export interface MirrorComfyNodesTable {
   node_key: string;
   version: string;
   comfy_node_name: string;
+  /** `comfyreg`: its own extraction; `upstream`: a name from upstream's list, kept for resolving offline. */
+  source: 'comfyreg' | 'upstream';
   /** The ComfyNode as served. */
   body: JsonText;
 }

@@ -5,12 +5,18 @@ import type { Mirrored } from '../registry/mirror/reads.js';
 export const UPLINK_HEADER = 'x-comfyreg-uplink';
 
 /**
- * Answers a read through the uplink. The answer cache never keeps it (its freshness is the mirror's
- * business, not the change feed's), clients revalidate it, and a stale one says so.
+ * Answers a read through the uplink. The answer cache keeps only answers that were kept and young
+ * (`fresh`), and only until their max age; clients revalidate them, and a stale one says so.
  */
 export async function throughUplink<T>(req: FastifyRequest, reply: FastifyReply, read: () => Promise<Mirrored<T>>): Promise<T> {
+  const readAt = req.cacheReadAt;
   req.cacheReadAt = undefined;
-  const { value, freshness } = await read();
+  const { value, freshness, expiresAt } = await read();
+  // A kept answer within its max age may be replayed from memory until that age (the hot resolver path).
+  if (freshness === 'fresh' && expiresAt !== undefined && readAt !== undefined) {
+    req.cacheReadAt = readAt;
+    req.cacheExpiresAt = expiresAt;
+  }
   reply.header(UPLINK_HEADER, freshness).header('cache-control', 'no-cache');
   if (freshness === 'stale') reply.header('warning', '110 comfyreg "Response is Stale"');
   return value;

@@ -93,8 +93,16 @@ export async function createRegistry(opts: RegistryOptions): Promise<Registry> {
     serviceTokenHashes: Object.freeze((opts.serviceTokens ?? []).map(hashToken)),
     clock: opts.clock ?? systemClock,
     events: new RegistryEvents(),
-    uplink: opts.uplink ? createMirror(opts.uplink) : null,
+    uplink: opts.uplink ? createMirror(opts.uplink) : await importedMirror(db),
   });
+}
+
+/** Without an uplink, a database holding an imported mirror serves it offline (`comfyreg mirror import`). */
+async function importedMirror(db: Kysely<Database>): Promise<Mirror | null> {
+  const imported = await db.selectFrom('meta').select('value').where('key', '=', 'mirror_imported').executeTakeFirst();
+  if (!imported) return null;
+  const quiet = { info: () => {}, warn: () => {} };
+  return createMirror({ client: null, maxAgeMs: 0, notFoundAgeMs: 0, reservedIds: [], maxArchive: 0, log: quiet });
 }
 
 /**

@@ -4,3 +4,4 @@ import '../mirror/reads.test.js';
 import '../mirror/resolve-lists.test.js';
 import '../mirror/archives.test.js';
 import '../mirror/extraction.test.js';
+import '../mirror/sync-export.test.js';

@@ -10,7 +10,9 @@ import { once, type Mirror } from './mirror.js';
  */
 export type Freshness = 'fresh' | 'revalidated' | 'stale' | 'offline';
 
-export type Fetched<T> = { found: true; value: T; freshness: Freshness } | { found: false; freshness: Freshness };
+export type Fetched<T> =
+  | { found: true; value: T; freshness: Freshness; /** When a `fresh` answer reaches max age. */ expiresAt?: number }
+  | { found: false; freshness: Freshness };
 
 export function mirrorOf(reg: Registry): Mirror {
   if (!reg.uplink) throw new Error('mirror operation without an uplink');
@@ -36,7 +38,8 @@ export async function cachedRead<T>(
     return row?.found ? { found: true, value: JSON.parse(row.body) as T, freshness: 'offline' } : { found: false, freshness: 'offline' };
   if (row && !opts.force) {
     const age = reg.clock.now() - Date.parse(row.fetched_at);
-    if (row.found && age < mirror.maxAgeMs) return { found: true, value: JSON.parse(row.body) as T, freshness: 'fresh' };
+    if (row.found && age < mirror.maxAgeMs)
+      return { found: true, value: JSON.parse(row.body) as T, freshness: 'fresh', expiresAt: Date.parse(row.fetched_at) + mirror.maxAgeMs };
     if (!row.found && age < mirror.notFoundAgeMs) return { found: false, freshness: 'fresh' };
   }
   try {

@@ -13,15 +13,46 @@ export const OWN_EXTRACTION_REASON = 'extracted by comfyreg from the mirrored ar
 
 const packKey = (id: string) => id.toLowerCase();
 
-/** The upstream pack whose version comfyreg extracted itself provides `name`, if any (its key). */
-export async function extractedProvider(reg: Registry, name: string): Promise<string | undefined> {
+/**
+ * The upstream pack (its key) that provides `name` by comfyreg's own extraction (`comfyreg`), or by
+ * a kept upstream list (`upstream`, the resolver's answer when upstream cannot be asked).
+ */
+export async function extractedProvider(
+  reg: Registry,
+  name: string,
+  source: 'comfyreg' | 'upstream' = 'comfyreg',
+): Promise<string | undefined> {
   const row = await reg.db
     .selectFrom('mirror_comfy_nodes')
     .select('node_key')
     .where('comfy_node_name', '=', name)
+    .where('source', '=', source)
     .orderBy('node_key')
     .executeTakeFirst();
   return row?.node_key;
+}
+
+/** Keeps the names of an upstream version's comfy nodes (replacing what was kept for it). */
+export async function indexUpstreamNames(reg: Registry, nodeId: string, version: string, names: string[]): Promise<void> {
+  const key = packKey(nodeId);
+  await reg.db.transaction().execute(async (trx) => {
+    await trx
+      .deleteFrom('mirror_comfy_nodes')
+      .where('node_key', '=', key)
+      .where('version', '=', version)
+      .where('source', '=', 'upstream')
+      .execute();
+    for (let i = 0; i < names.length; i += 500) {
+      const rows = names
+        .slice(i, i + 500)
+        .map((n) => ({ node_key: key, version, comfy_node_name: n, source: 'upstream' as const, body: '{}' }));
+      await trx
+        .insertInto('mirror_comfy_nodes')
+        .values(rows)
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+    }
+  });
 }
 
 export interface OwnExtraction {
@@ -43,6 +74,7 @@ export async function ownExtraction(reg: Registry, nodeId: string, version: stri
     .select('body')
     .where('node_key', '=', packKey(nodeId))
     .where('version', '=', version)
+    .where('source', '=', 'comfyreg')
     .orderBy('comfy_node_name')
     .execute();
   return { status: row.status, reason: row.reason, comfyNodes: nodes.map((n) => JSON.parse(n.body) as ComfyNode) };
@@ -65,7 +97,12 @@ export async function storeOwnExtraction(reg: Registry, nodeId: string, version:
   const reason = result.success ? OWN_EXTRACTION_REASON : `comfyreg could not extract the mirrored archive: ${result.reason ?? ''}`;
   const names = Object.keys(result.nodes);
   await reg.db.transaction().execute(async (trx) => {
-    await trx.deleteFrom('mirror_comfy_nodes').where('node_key', '=', key).where('version', '=', version).execute();
+    await trx
+      .deleteFrom('mirror_comfy_nodes')
+      .where('node_key', '=', key)
+      .where('version', '=', version)
+      .where('source', '=', 'comfyreg')
+      .execute();
     await trx.deleteFrom('mirror_extractions').where('node_key', '=', key).where('version', '=', version).execute();
     await trx
       .insertInto('mirror_extractions')
@@ -74,7 +111,7 @@ export async function storeOwnExtraction(reg: Registry, nodeId: string, version:
     for (let i = 0; i < names.length; i += 500) {
       const rows = names.slice(i, i + 500).map((name) => {
         const body: ComfyNode = { comfy_node_name: name, ...result.nodes[name], policy: 'ComfyNodePolicyActive' };
-        return { node_key: key, version, comfy_node_name: name, body: JSON.stringify(body) };
+        return { node_key: key, version, comfy_node_name: name, source: 'comfyreg' as const, body: JSON.stringify(body) };
       });
       await trx.insertInto('mirror_comfy_nodes').values(rows).execute();
     }

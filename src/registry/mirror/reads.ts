@@ -5,7 +5,7 @@ import type { Registry } from '../registry.js';
 import { compareVersions, normalizeVersion } from '../semver.js';
 import type { PageWindow } from '../paging.js';
 import { cachedRead, mirrorOf, type Freshness } from './cache.js';
-import { ownExtraction, ownExtractionStatuses } from './extracted.js';
+import { indexUpstreamNames, ownExtraction, ownExtractionStatuses } from './extracted.js';
 
 /*
  * Reads of packs the registry does not hold, through the uplink. A pack id held locally (in any
@@ -15,6 +15,8 @@ import { ownExtraction, ownExtractionStatuses } from './extracted.js';
 export interface Mirrored<T> {
   value: T;
   freshness: Freshness;
+  /** For a `fresh` answer: when the oldest kept answer it is made of reaches max age. */
+  expiresAt?: number;
 }
 
 /** Whether reads of `id` go to the uplink: there is one, and no local pack has the id. */
@@ -55,15 +57,19 @@ export async function mirrorNode(reg: Registry, id: string): Promise<Mirrored<No
   const got = await cachedRead(reg, cacheKeys.node(id), `/nodes/${enc(id)}`, upstreamNode);
   if (!got.found) throw fail('NODE_NOT_FOUND', id);
   const node = got.value;
-  if (!node.latest_version) return { value: node, freshness: got.freshness };
-  return { value: { ...node, latest_version: (await servedVersions(reg, node.id!, [node.latest_version]))[0] }, freshness: got.freshness };
+  const latest = node.latest_version && (await servedVersions(reg, node.id!, [node.latest_version]))[0];
+  return { value: latest ? { ...node, latest_version: latest } : node, freshness: got.freshness, expiresAt: got.expiresAt };
 }
 
 /** An upstream pack's versions as upstream sent them (archive URLs upstream's), newest first. */
 async function upstreamVersionList(reg: Registry, id: string, force = false): Promise<Mirrored<NodeVersion[]>> {
   const got = await cachedRead(reg, cacheKeys.versions(id), `/nodes/${enc(id)}/versions`, parseVersions(reg), { force });
   if (!got.found) throw fail('NODE_NOT_FOUND', id);
-  return { value: [...got.value].sort((a, b) => compareVersions(b.version!, a.version!)), freshness: got.freshness };
+  return {
+    value: [...got.value].sort((a, b) => compareVersions(b.version!, a.version!)),
+    freshness: got.freshness,
+    expiresAt: got.expiresAt,
+  };
 }
 
 /**
@@ -82,7 +88,7 @@ async function servedVersions(reg: Registry, id: string, versions: NodeVersion[]
 
 export async function mirrorVersions(reg: Registry, id: string): Promise<Mirrored<NodeVersion[]>> {
   const got = await upstreamVersionList(reg, id);
-  return { value: await servedVersions(reg, id, got.value), freshness: got.freshness };
+  return { value: await servedVersions(reg, id, got.value), freshness: got.freshness, expiresAt: got.expiresAt };
 }
 
 const matches = (v: NodeVersion, wanted: string) => v.version === wanted || v.version === normalizeVersion(wanted);
@@ -99,12 +105,12 @@ export async function upstreamVersion(reg: Registry, id: string, version: string
     found = got.value.find((v) => matches(v, version));
   }
   if (!found) throw fail('VERSION_NOT_FOUND', version, id);
-  return { value: found, freshness: got.freshness };
+  return { value: found, freshness: got.freshness, expiresAt: got.expiresAt };
 }
 
 export async function mirrorVersion(reg: Registry, id: string, version: string): Promise<Mirrored<NodeVersion>> {
   const got = await upstreamVersion(reg, id, version);
-  return { value: (await servedVersions(reg, id, [got.value]))[0], freshness: got.freshness };
+  return { value: (await servedVersions(reg, id, [got.value]))[0], freshness: got.freshness, expiresAt: got.expiresAt };
 }
 
 /** What `install` answers for an upstream pack: `version`, or upstream's latest; no download is counted upstream. */
@@ -126,6 +132,8 @@ export async function upstreamComfyNodes(reg: Registry, id: string, version: str
   const v = await upstreamVersion(reg, id, version);
   const path = `/nodes/${enc(id)}/versions/${enc(v.value.version!)}/comfy-nodes?page=1&limit=${UPSTREAM_COMFY_NODES_LIMIT}`;
   const got = await cachedRead(reg, cacheKeys.comfyNodes(id, v.value.version!), path, (b) => upstreamComfyNodeList(b).comfyNodes);
+  if (got.freshness === 'revalidated')
+    await indexUpstreamNames(reg, id, v.value.version!, got.found ? got.value.map((c) => c.comfy_node_name!) : []);
   // Upstream without this route (or with nothing for the version): no comfy nodes.
   return { value: got.found ? got.value : [], freshness: got.freshness };
 }

@@ -1,4 +1,4 @@
-import { fail, type Node, type Resolution } from '../../contract/index.js';
+import { RegistryError, fail, type Node, type Resolution } from '../../contract/index.js';
 import { UplinkFailure } from '../../uplink/client.js';
 import { upstreamNode } from '../../uplink/shapes.js';
 import { findNode } from '../nodes.js';
@@ -25,9 +25,29 @@ async function heldLocally(reg: Registry, id: string | undefined): Promise<boole
 export async function mirrorProvider(reg: Registry, name: string): Promise<Mirrored<Node>> {
   const own = await extractedProvider(reg, name);
   if (own && !(await heldLocally(reg, own))) return mirrorNode(reg, own);
-  const got = await cachedRead(reg, `provider:${name}`, `/comfy-nodes/${enc(name)}/node`, upstreamNode);
+  let got;
+  try {
+    got = await cachedRead(reg, `provider:${name}`, `/comfy-nodes/${enc(name)}/node`, upstreamNode);
+  } catch (err) {
+    if (!(err instanceof RegistryError && err.code === 'UPLINK_UNAVAILABLE')) throw err;
+    got = { found: false as const, freshness: 'stale' as const };
+  }
+  // Upstream cannot be asked (down, or an offline mirror): the names of kept upstream lists.
+  if (!got.found && got.freshness !== 'revalidated' && got.freshness !== 'fresh') {
+    const kept = await extractedProvider(reg, name, 'upstream');
+    if (kept && !(await heldLocally(reg, kept))) {
+      const node = await mirrorNode(reg, kept);
+      return { ...node, freshness: got.freshness === 'offline' ? 'offline' : 'stale', expiresAt: undefined };
+    }
+  }
   if (!got.found || (await heldLocally(reg, got.value.id))) throw fail('COMFY_NODE_NOT_FOUND', `${name} in any node pack`);
-  return mirrorNode(reg, got.value.id!);
+  const node = await mirrorNode(reg, got.value.id!);
+  const fresh = got.freshness === 'fresh' && node.freshness === 'fresh';
+  return {
+    ...node,
+    freshness: got.freshness === 'fresh' ? node.freshness : got.freshness,
+    expiresAt: fresh ? Math.min(got.expiresAt!, node.expiresAt!) : undefined,
+  };
 }
 
 const resolutionOf = (node: Node): Resolution => ({ node_id: node.id!, version: node.latest_version?.version ?? '', source: 'registry' });
@@ -93,6 +113,14 @@ export async function fillFromUplink(reg: Registry, results: Map<string, Resolut
     return;
   }
   for (const name of toAsk) await use(name, kept.get(`resolution:${name}`));
+  // Still unknown: the names of kept upstream lists.
+  for (const name of toAsk) {
+    if (results.get(name) !== null) continue;
+    const key = await extractedProvider(reg, name, 'upstream');
+    if (!key || (await heldLocally(reg, key))) continue;
+    const node = await mirrorNode(reg, key).catch(() => undefined);
+    if (node) results.set(name, resolutionOf(node.value));
+  }
 }
 
 /** The uplink's resolution of `names`, or undefined when it could not be had. */
