@@ -6,7 +6,7 @@ import type { Io } from './cli.js';
  * serve settings (data folder, database, archive store; sync needs --uplink).
  */
 
-const USAGE = `comfyreg mirror sync [--ids a,b] [--top N] [--all-versions] [serve settings, --uplink required]
+const USAGE = `comfyreg mirror sync [--ids a,b] [--top N] [--all-versions] [--verify] [serve settings, --uplink required]
        comfyreg mirror export FILE [serve settings]
        comfyreg mirror import FILE [serve settings]`;
 
@@ -14,6 +14,7 @@ const SYNC_EXTRA: Extra = {
   ids: { type: 'string', help: 'comma-separated pack ids to bring in' },
   top: { type: 'string', help: "the uplink's N most downloaded packs (default 100, when --ids is not given)" },
   'all-versions': { type: 'boolean', help: 'every version, not only the latest' },
+  verify: { type: 'boolean', help: 'fetch stored archives again and report upstream bytes that changed (the stored ones are kept)' },
 };
 
 /** A progress bar on a terminal, one line per step elsewhere. */
@@ -70,7 +71,12 @@ export async function runMirrorCommand(args: string[], io: Io): Promise<number> 
     const quiet = { info: () => {}, warn: (o: object, m: string) => io.err.write(`comfyreg: ${m} ${JSON.stringify(o)}\n`) };
     const extraction = new MirrorExtraction(opened.reg, extractor, quiet).start();
     try {
-      const report = await syncMirror(opened.reg, { ids, top, allVersions: extra['all-versions'] === true }, progressBar(io), extraction);
+      const report = await syncMirror(
+        opened.reg,
+        { ids, top, allVersions: extra['all-versions'] === true, verify: extra.verify === true },
+        progressBar(io),
+        extraction,
+      );
       io.out.write(`${JSON.stringify(report, null, 2)}\n`);
       return report.failed.length === 0 ? 0 : 1;
     } finally {

@@ -1,7 +1,7 @@
 import { RegistryError } from '../contract/index.js';
 import { UplinkFailure } from '../uplink/client.js';
 import { upstreamNodePage } from '../uplink/shapes.js';
-import { fetchArchive, storedMirrorArchive } from '../registry/mirror/archives.js';
+import { fetchArchive, storedMirrorArchive, verifyArchive } from '../registry/mirror/archives.js';
 import { mirrorOf, cachedRead } from '../registry/mirror/cache.js';
 import { cacheKeys, readsThroughUplink, upstreamComfyNodes } from '../registry/mirror/reads.js';
 import { upstreamNode, upstreamVersions } from '../uplink/shapes.js';
@@ -14,6 +14,8 @@ export interface SyncOptions {
   top?: number;
   /** Every version, not only the latest. */
   allVersions?: boolean;
+  /** Fetch stored archives again and compare: different bytes are refused (and reported). */
+  verify?: boolean;
 }
 
 export interface SyncReport {
@@ -85,14 +87,17 @@ export async function syncMirror(
         progress(i, ids.length, what);
         try {
           await upstreamComfyNodes(reg, id, v.version!);
-          if (v.downloadUrl && !(await storedMirrorArchive(reg, id, v.version!))) {
+          const stored = await storedMirrorArchive(reg, id, v.version!);
+          if (v.downloadUrl && !stored) {
             const { stream, done } = await fetchArchive(reg, id, v.version!);
             stream.resume();
             await done;
             report.fetched++;
-          } else if (extraction) {
+          } else {
+            if (stored && opts.verify && !(await verifyArchive(reg, id, v.version!)))
+              report.failed.push({ what, reason: 'upstream now serves different bytes for this version; the stored ones are kept' });
             // Stored by an earlier run that stopped before extracting it.
-            await extraction.enqueue(id, v.version!);
+            await extraction?.enqueue(id, v.version!);
           }
           report.versions++;
         } catch (err) {

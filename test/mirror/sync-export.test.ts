@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { main } from '../../src/cli.js';
 import { parseCommandLine } from '../../src/settings/index.js';
 import { startServer, type RunningServer } from '../../src/server.js';
@@ -74,6 +74,23 @@ describe('comfyreg mirror sync, export and import', () => {
     const again = JSON.parse((await run(['mirror', 'sync', '--top', '10', '--all-versions', ...mirrorArgs])).stdout);
     assert.equal(again.fetched, 0, 'idempotent');
     assert.equal(again.packs, 2, '--top lists the uplink');
+  });
+
+  it('--verify reports an upstream archive that changed and keeps the stored bytes', async () => {
+    const row = await up.database.db
+      .selectFrom('node_versions')
+      .select('archive_key')
+      .where('node_id', '=', 'sync-a')
+      .where('version', '=', '1.0.0')
+      .executeTakeFirstOrThrow();
+    await up.reg.store.put(row.archive_key!, Readable.from([Buffer.from('PK changed upstream')]), 1024);
+    const verified = await run(['mirror', 'sync', '--ids', 'sync-a', '--all-versions', '--verify', ...mirrorArgs]);
+    assert.equal(verified.status, 1);
+    assert.deepEqual(
+      JSON.parse(verified.stdout).failed.map((f: { what: string }) => f.what),
+      ['sync-a@1.0.0'],
+    );
+    // The export below carries the stored bytes, and the offline installs compare with the originals.
   });
 
   it('exports the mirror and imports it into an instance without an uplink, whose installs are byte-identical', async () => {
