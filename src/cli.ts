@@ -18,6 +18,10 @@ Commands:
   diff OLD NEW [--json] [--registry URL]
                                     what NEW changes in OLD's comfy nodes and whether it breaks saved
                                     workflows (folders, zips or {nodeId}@{version}); exit 1 if it does
+  mirror sync [--ids a,b] [--top N] [--all-versions]
+                                    bring the uplink's packs into the store (uses the serve settings)
+  mirror export FILE | mirror import FILE
+                                    carry a mirror into a network without an uplink
 `;
 
 /** Where a command writes: the process's streams, or a test's. */
@@ -106,6 +110,10 @@ export async function main(argv: string[], io: Io = PROCESS_IO): Promise<number>
       case 'diff': {
         const { runDiffCommand } = await import('./diff/cli.js');
         return await runDiffCommand(args, io);
+      }
+      case 'mirror': {
+        const { runMirrorCommand } = await import('./mirror-cli.js');
+        return await runMirrorCommand(args, io);
       }
       case 'worker': {
         const { runWorkerCommand } = await import('./jobs/worker-cli.js');

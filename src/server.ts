@@ -8,6 +8,8 @@ import type { Config } from './settings/index.js';
 import { gitDir, openRegistry, saveAdminToken } from './setup.js';
 import { LocalJobSource } from './jobs/local-job-source.js';
 import { Worker, workerId } from './jobs/worker.js';
+import { MirrorExtraction } from './jobs/mirror-extraction.js';
+import { ThreadExtractor } from './jobs/thread-extractor.js';
 
 export interface RunningServer {
   app: App;
@@ -124,7 +126,10 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     reg.events.on('jobQueued', () => worker.nudge());
     void worker.start();
   }
-  log.info({ database: database.describe, url, publicUrl: reg.publicUrl }, 'comfyreg listening');
+  // Mirror mode: upstream versions without comfy nodes are extracted here once their archive is stored.
+  const mirrorExtractor = reg.uplink && config.worker ? new ThreadExtractor() : null;
+  const mirrorExtraction = mirrorExtractor ? new MirrorExtraction(reg, mirrorExtractor, log.child({ component: 'mirror' })).start() : null;
+  log.info({ database: database.describe, url, publicUrl: reg.publicUrl, uplink: config.uplink }, 'comfyreg listening');
   let closing: Promise<void> | null = null;
   const close = async (graceMs: number) => {
     const stopping = worker?.stop(graceMs);
@@ -134,6 +139,8 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
       log.warn({ graceMs }, 'requests still running after the grace period; closing their connections');
     server.closeAllConnections();
     await stopping;
+    await mirrorExtraction?.stop();
+    await mirrorExtractor?.close();
     await app.close();
     await opened.close();
     log.info({}, 'comfyreg stopped');

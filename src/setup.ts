@@ -5,6 +5,8 @@ import { createRegistry, ensureGeneratedAdminToken, type Clock, type Registry } 
 import type { Config } from './settings/index.js';
 import { LocalArchiveStore } from './storage/local-archive-store.js';
 import type { ArchiveStore } from './storage/archive-store.js';
+import { UplinkClient } from './uplink/client.js';
+import type { MirrorOptions } from './registry/mirror/mirror.js';
 
 /** Where the local archive store keeps archives: one place for every command. */
 export const archiveDir = (config: Pick<Config, 'dataDir'>): string => path.join(config.dataDir, 'archives');
@@ -46,8 +48,30 @@ export interface OpenRegistry {
  * registry context, built once. `publicUrl` is final here: `serve` binds its port first.
  */
 export interface SetupLog {
+  info?(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
+}
+
+/** Mirror mode's part of the registry context, from the uplink settings; undefined without an uplink. */
+export function mirrorOptions(config: Config, log: SetupLog, now: () => number = Date.now): MirrorOptions | undefined {
+  if (!config.uplink) return undefined;
+  return {
+    client: new UplinkClient({
+      baseUrl: config.uplink,
+      timeoutMs: config.uplinkTimeout * 1000,
+      maxFails: config.uplinkMaxFails,
+      failTimeoutMs: config.uplinkFailTimeout * 1000,
+      token: config.uplinkToken,
+      archiveHosts: config.uplinkArchiveHosts,
+      now,
+    }),
+    maxAgeMs: config.uplinkMaxAge * 1000,
+    notFoundAgeMs: config.uplinkNotFoundAge * 1000,
+    reservedIds: config.reservedIds,
+    maxArchive: config.maxArchive,
+    log: { info: (o, m) => (log.info ? log.info(o, m) : log.warn(o, m)), warn: (o, m) => log.warn(o, m) },
+  };
 }
 
 const stderrLog: SetupLog = {
@@ -88,6 +112,7 @@ export async function openRegistry(
       adminToken: config.adminToken,
       serviceTokens: config.serviceTokens,
       clock: opts.clock,
+      uplink: mirrorOptions(config, log, opts.clock ? () => opts.clock!.now() : Date.now),
     });
     const { close: closeStore } = archives;
     return {

@@ -75,6 +75,11 @@ export const ERRORS = {
     message: () => 'personal_access_token is not a valid token of this publisher',
     meaning: 'The publish body carries no token, or a token of another publisher (upstream answers 400).',
   },
+  INVALID_ID_PATTERN: {
+    status: 400,
+    message: () => 'an id pattern is 1-100 letters, digits, ".", "_", "-" or "*" (any characters)',
+    meaning: 'A reserved-id pattern holds other characters.',
+  },
   INVALID_NAME: { status: 400, message: (what: string) => `${what} must not be empty`, meaning: 'A required name is empty.' },
   INVALID_EMAIL: {
     status: 400,
@@ -209,6 +214,11 @@ export const ERRORS = {
     meaning: 'No (visible) comfy node of that name, in that version or in any pack.',
   },
   ARCHIVE_NOT_FOUND: { status: 404, message: () => 'archive not found', meaning: 'No stored archive has that key.' },
+  RESERVATION_NOT_FOUND: {
+    status: 404,
+    message: (pattern: string) => `no stored reservation ${pattern}`,
+    meaning: 'No reserved-id pattern of that text is stored (patterns from COMFYREG_RESERVED_IDS are not removed by the route).',
+  },
   JOB_NOT_FOUND: {
     status: 404,
     message: () => 'no running job of this worker for that version',
@@ -234,6 +244,13 @@ export const ERRORS = {
     status: 409,
     message: () => 'this upload URL has already been used',
     meaning: 'The version already has its archive: an upload URL works once.',
+  },
+  NODE_ID_ON_UPLINK: {
+    status: 409,
+    message: (id: string) =>
+      `node id ${id} is a pack of the uplink; a local pack may take it only once an admin reserves the id (POST /admin/reserved-ids)`,
+    meaning:
+      'Mirror mode: the uplink has a pack with that id, so a local one would shadow it. An admin reserves ids for local packs with `POST /admin/reserved-ids` or `COMFYREG_RESERVED_IDS`.',
   },
   // 413 and 415: the body
   BODY_TOO_LARGE: { status: 413, message: (detail: string) => detail, meaning: 'The JSON body is larger than COMFYREG_MAX_BODY.' },
@@ -264,6 +281,12 @@ export const ERRORS = {
     message: () => 'the database did not answer; retry shortly',
     meaning:
       'The database connection failed or was terminated (restart, failover); the answer carries Retry-After and the next requests succeed once it answers.',
+  },
+  UPLINK_UNAVAILABLE: {
+    status: 502,
+    message: (reason: string) => `the uplink gave no usable answer and nothing is cached: ${reason}`,
+    meaning:
+      'Mirror mode: the uplink failed, timed out, answered something unusable, or its circuit breaker is open, and comfyreg holds no earlier answer to serve. Retry later.',
   },
   ARCHIVE_STORE_UNAVAILABLE: {
     status: 503,

@@ -9,3 +9,4 @@ export * from './registry.js';
 export * from './comfy-nodes.js';
 export * from './operations.js';
 export * from './manager.js';
+export * from './mirror.js';

@@ -1,4 +1,5 @@
 import { backfillComfyNodeTypes } from './comfy-node-types.js';
+import { mirrorTables } from './mirror-migration.js';
 import { DEFAULT_MIGRATION_TABLE, Migrator, PostgresAdapter, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 /*
@@ -234,6 +235,7 @@ const migrations: Record<string, Migration> = {
   '0004_archive_key_index': archiveKeyIndex,
   '0005_comfy_node_types': comfyNodeTypes,
   '0007_ui_sessions': uiSessions,
+  '0008_mirror': mirrorTables,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

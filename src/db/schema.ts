@@ -153,6 +153,51 @@ export interface MetaTable {
   value: string;
 }
 
+/** An upstream answer (the contract's shape, as JSON), or an upstream "not found", with its fetch time. */
+export interface UplinkCacheTable {
+  key: string;
+  found: Bool;
+  body: JsonText;
+  fetched_at: Timestamp;
+}
+
+/** Id patterns local packs may take although the uplink has them. */
+export interface ReservedIdsTable {
+  pattern: string;
+  reason: string;
+  created_at: Timestamp;
+}
+
+/** An upstream version's archive, fetched once and kept (versions are immutable). */
+export interface MirrorArchivesTable {
+  node_key: string;
+  version: string;
+  archive_key: string;
+  size: number;
+  sha256: string;
+  source_url: string;
+  stored_at: Timestamp;
+}
+
+/** comfyreg's own extraction of an upstream version that had no comfy nodes upstream. */
+export interface MirrorExtractionsTable {
+  node_key: string;
+  version: string;
+  status: ExtractStatus;
+  reason: string;
+  extracted_at: Timestamp;
+}
+
+export interface MirrorComfyNodesTable {
+  node_key: string;
+  version: string;
+  comfy_node_name: string;
+  /** `comfyreg`: its own extraction; `upstream`: a name from upstream's list, kept for resolving offline. */
+  source: 'comfyreg' | 'upstream';
+  /** The ComfyNode as served. */
+  body: JsonText;
+}
+
 export interface Database {
   users: UsersTable;
   publishers: PublishersTable;
@@ -165,6 +210,11 @@ export interface Database {
   extraction_jobs: ExtractionJobsTable;
   meta: MetaTable;
   ui_sessions: UiSessionsTable;
+  uplink_cache: UplinkCacheTable;
+  reserved_ids: ReservedIdsTable;
+  mirror_archives: MirrorArchivesTable;
+  mirror_extractions: MirrorExtractionsTable;
+  mirror_comfy_nodes: MirrorComfyNodesTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

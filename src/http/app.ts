@@ -29,6 +29,7 @@ import { operationRoutes } from './routes/operations.js';
 import { managerRoutes } from './routes/manager.js';
 import { gitRoutes } from './routes/git.js';
 import { GitRepositories } from '../registry/git-repos.js';
+import { mirrorRoutes } from './routes/mirror.js';
 import { Metrics, addRegistrySeries, installRequestMetrics } from './metrics.js';
 import type { PoolStats } from '../db/database.js';
 import { uiRoutes } from '../ui/index.js';
@@ -155,6 +156,7 @@ export async function buildApp(reg: Registry, opts: AppOptions): Promise<App> {
     await extractionJobRoutes(scope as App, reg);
     await operationRoutes(scope as App, reg, metrics, opts.metricsToken);
     await managerRoutes(scope as App, reg);
+    await mirrorRoutes(scope as App, reg);
   });
   await app.register(async (scope) => archiveRoutes(scope as App, reg, opts.maxArchive, opts.downloads));
   // The web UI: `/` and `/ui/…`, with its own form parser, session and HTML error pages.

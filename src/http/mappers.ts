@@ -1,4 +1,5 @@
-import type { ComfyNode, ExtractionJob, Node, NodeVersion, PersonalAccessToken, Publisher, User } from '../contract/index.js';
+import type { ComfyNode, ExtractionJob, Node, NodeList, NodeVersion, PersonalAccessToken, Publisher, User } from '../contract/index.js';
+import { pageCount, type PageWindow } from '../registry/paging.js';
 import type { AccessTokenRow, ComfyNodeRow, ExtractionJobRow, NodeRow, NodeVersionRow, PublisherRow, UserRow } from '../db/schema.js';
 import type { NodeDetails } from '../registry/nodes.js';
 import type { PublisherDetails, PublisherMemberRow } from '../registry/publishers.js';
@@ -119,6 +120,15 @@ export function toComfyNode(
     ...extra,
   };
 }
+
+/** A NodeList answer: `totalPages` from the total, so every page up to it exists. */
+export const toNodeList = (nodes: Node[], total: number, paging: PageWindow): NodeList => ({
+  nodes,
+  total,
+  page: paging.page,
+  limit: paging.limit,
+  totalPages: pageCount(total, paging.limit),
+});
 
 export const toNodes = (reg: Registry, details: NodeDetails[], admin: boolean): Node[] =>
   details.map((d) => toNode(reg, d.node, { publisher: d.publisher, latest: d.latest, admin }));

@@ -14,6 +14,8 @@ interface Entry {
   status: number;
   headers: Record<string, string>;
   body: Buffer;
+  /** Clock time after which it is never served (an uplink answer reaching its max age). */
+  expiresAt?: number;
 }
 
 /** The keys an answer depends on, from the request and the answer object (before serialisation). */
@@ -29,6 +31,8 @@ declare module 'fastify' {
     cacheReadAt?: number;
     /** The answer object, kept for `cacheKeys`. */
     cacheAnswer?: unknown;
+    /** Set by a route whose answer may be kept only until then (mirror mode's uplink answers). */
+    cacheExpiresAt?: number;
   }
   interface FastifyContextConfig {
     /** The change keys the route's answers depend on; without it, every write evicts them (`all`). */
@@ -91,6 +95,7 @@ function fresh(ctx: Context, method: string | undefined, url: string | undefined
   if (method !== 'GET' || credentialed(headers) || !ctx.changes.trusted || url === undefined) return undefined;
   const hit = ctx.cache.get(url);
   if (!hit || !ctx.changes.isFresh(hit.readAt, hit.keys) || ctx.now() - hit.storedAt > ctx.cache.maxAgeMs) return undefined;
+  if (hit.expiresAt !== undefined && ctx.now() >= hit.expiresAt) return undefined;
   ctx.cache.hits++;
   return hit;
 }
@@ -108,7 +113,7 @@ export function serveFromCache(ctx: Context, req: IncomingMessage, res: ServerRe
   return true;
 }
 
-const KEPT_HEADERS = ['content-type', 'etag', 'cache-control', 'vary', 'access-control-allow-origin'];
+const KEPT_HEADERS = ['content-type', 'etag', 'cache-control', 'vary', 'access-control-allow-origin', 'x-comfyreg-uplink'];
 
 function cacheable(req: FastifyRequest): boolean {
   const route = req.routeOptions.url;
@@ -140,7 +145,9 @@ export function installResponseCache(app: FastifyInstance, ctx: Context): void {
   app.addHook('onSend', async (req: FastifyRequest, reply: FastifyReply, payload: unknown) => {
     if (req.cacheReadAt !== undefined) {
       const status = reply.statusCode;
-      const storable = (status === 200 && reply.getHeader('cache-control') === PUBLIC_CACHE_CONTROL) || status === 404;
+      const storable =
+        (status === 200 && (reply.getHeader('cache-control') === PUBLIC_CACHE_CONTROL || req.cacheExpiresAt !== undefined)) ||
+        status === 404;
       if (storable && changes.trusted && (typeof payload === 'string' || Buffer.isBuffer(payload))) {
         const keys = req.routeOptions.config.cacheKeys?.(req, req.cacheAnswer) ?? ['all'];
         // Something it depends on changed while it was being read: it is stale already.
@@ -151,7 +158,7 @@ export function installResponseCache(app: FastifyInstance, ctx: Context): void {
             if (v !== undefined) headers[h] = String(v);
           }
           const body = Buffer.isBuffer(payload) ? payload : Buffer.from(payload);
-          cache.set(req.url, { readAt: req.cacheReadAt, keys, storedAt: ctx.now(), status, headers, body });
+          cache.set(req.url, { readAt: req.cacheReadAt, keys, storedAt: ctx.now(), status, headers, body, expiresAt: req.cacheExpiresAt });
         }
       }
     } else if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS' && reply.statusCode < 400) {

@@ -9,6 +9,7 @@ import { assertPublisherActive, getPublisher } from './publishers.js';
 import { timestamp, type Registry } from './registry.js';
 import { announce, announceCommitted, changed, keys, namesOfPack } from './changes.js';
 import { compareVersions, highestVersion, normalizeVersion } from './semver.js';
+import { assertIdFreeUpstream } from './mirror/ownership.js';
 
 export const NODE_ID = /^[a-zA-Z0-9](?:[a-zA-Z0-9._-]*[a-zA-Z0-9])?$/;
 
@@ -93,6 +94,7 @@ export async function createNode(reg: Registry, p: Principal, publisherId: strin
   await assertPublisherOwner(reg, p, publisherId);
   assertPublisherActive(publisher);
   assertNodeId(input.id);
+  if (!(await findNode(reg.db, input.id))) await assertIdFreeUpstream(reg, input.id);
   const row = newNodeRow(input.id, publisherId, nodeColumns(input), timestamp(reg));
   try {
     await reg.db.insertInto('nodes').values(row).execute();

@@ -11,6 +11,7 @@ import { timestamp, type Registry } from './registry.js';
 import { hmac, sameSignature } from './secrets.js';
 import { announceCommitted, keys } from './changes.js';
 import { normalizeVersion } from './semver.js';
+import { assertIdFreeUpstream } from './mirror/ownership.js';
 
 export const UPLOAD_TTL_SECONDS = 15 * 60;
 
@@ -32,7 +33,10 @@ export async function publishVersion(
   if (existing?.status === 'NodeStatusBanned') throw fail('NODE_BANNED', existing.id);
   if (existing && existing.publisher_id !== publisherId) throw fail('NODE_OF_OTHER_PUBLISHER', existing.id);
   await verifyAccessToken(reg, publisherId, input.personal_access_token);
-  if (!existing) assertNodeId(nodeId);
+  if (!existing) {
+    assertNodeId(nodeId);
+    await assertIdFreeUpstream(reg, nodeId);
+  }
 
   const written = input.node_version?.version ?? '';
   const version = normalizeVersion(written);

@@ -5,6 +5,7 @@ import type { DatabaseHandle, Dialect } from '../db/database.js';
 import type { ChangeFeed } from '../db/change-feed.js';
 import type { ArchiveStore } from '../storage/archive-store.js';
 import { generateToken, hashToken } from './secrets.js';
+import { createMirror, type Mirror, type MirrorOptions } from './mirror/mirror.js';
 
 /** Where the registry reads the time: the system clock, or a test's clock that it advances. */
 export interface Clock {
@@ -18,6 +19,8 @@ export const systemClock: Clock = { now: () => Date.now() };
 export type RegistryEventMap = {
   /** A committed transaction queued at least one extraction job. */
   jobQueued: [];
+  /** Mirror mode stored an upstream archive for the first time (pack key, version). */
+  mirrorArchiveStored: [nodeKey: string, version: string];
 };
 
 export class RegistryEvents extends EventEmitter<RegistryEventMap> {}
@@ -39,6 +42,8 @@ export interface Registry {
   readonly serviceTokenHashes: readonly string[];
   readonly clock: Clock;
   readonly events: RegistryEvents;
+  /** Mirror mode: the uplink packs not held locally come from; null without one. */
+  readonly uplink: Mirror | null;
 }
 
 export interface RegistryOptions {
@@ -49,6 +54,7 @@ export interface RegistryOptions {
   adminToken?: string;
   serviceTokens?: string[];
   clock?: Clock;
+  uplink?: MirrorOptions;
 }
 
 /** The registry's time as the ISO-8601 text every timestamp column holds. */
@@ -87,7 +93,16 @@ export async function createRegistry(opts: RegistryOptions): Promise<Registry> {
     serviceTokenHashes: Object.freeze((opts.serviceTokens ?? []).map(hashToken)),
     clock: opts.clock ?? systemClock,
     events: new RegistryEvents(),
+    uplink: opts.uplink ? createMirror(opts.uplink) : await importedMirror(db),
   });
+}
+
+/** Without an uplink, a database holding an imported mirror serves it offline (`comfyreg mirror import`). */
+async function importedMirror(db: Kysely<Database>): Promise<Mirror | null> {
+  const imported = await db.selectFrom('meta').select('value').where('key', '=', 'mirror_imported').executeTakeFirst();
+  if (!imported) return null;
+  const quiet = { info: () => {}, warn: () => {} };
+  return createMirror({ client: null, maxAgeMs: 0, notFoundAgeMs: 0, reservedIds: [], maxArchive: 0, log: quiet });
 }
 
 /**

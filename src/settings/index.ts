@@ -3,6 +3,7 @@ import { ConfigError, type Setting } from './parse.js';
 import { OPERATIONS_SETTINGS, type OperationsConfig } from './operations.js';
 import { SERVICE_SETTINGS, type ServiceConfig } from './service.js';
 import { STORAGE_SETTINGS, type StorageConfig } from './storage.js';
+import { UPLINK_SETTINGS, type UplinkConfig } from './uplink.js';
 
 /*
  * Every setting, once: its environment variable, its flag, which commands take it, how its text
@@ -13,12 +14,12 @@ import { STORAGE_SETTINGS, type StorageConfig } from './storage.js';
 
 export type Command = 'serve' | 'worker' | 'user' | 'diff';
 
-export type Config = ServiceConfig & StorageConfig & OperationsConfig;
+export type Config = ServiceConfig & StorageConfig & OperationsConfig & UplinkConfig;
 
 export { ConfigError };
 
 /** In this order: a fallback may read settings declared before it. */
-export const SETTINGS: Setting[] = [...SERVICE_SETTINGS, ...STORAGE_SETTINGS, ...OPERATIONS_SETTINGS];
+export const SETTINGS: Setting[] = [...SERVICE_SETTINGS, ...STORAGE_SETTINGS, ...OPERATIONS_SETTINGS, ...UPLINK_SETTINGS];
 
 /** Flags a command takes besides the settings (`user create --name`, `worker --once`). */
 export type Extra = Record<string, { type: 'string' | 'boolean'; help: string }>;

@@ -11,6 +11,9 @@ import { createRegistry, type Clock, type Registry } from '../../src/registry/re
 import { LocalArchiveStore } from '../../src/storage/local-archive-store.js';
 import type { ArchiveStore } from '../../src/storage/archive-store.js';
 import type { DownloadMode } from '../../src/http/routes/archives.js';
+import { mirrorOptions } from '../../src/setup.js';
+import { parseCommandLine } from '../../src/settings/index.js';
+import type { UplinkConfig } from '../../src/settings/uplink.js';
 
 export type Backend = 'sqlite' | 'postgres';
 
@@ -65,6 +68,8 @@ export interface TestOptions {
   metricsToken?: string;
   /** Receives the server's log lines (JSON, level info and up). */
   log?: (line: string) => void;
+  /** Mirror mode: the uplink settings (see src/settings/uplink.ts), seconds as there. */
+  uplink?: Partial<UplinkConfig> & { uplink: string };
 }
 
 export async function startRegistry(backend: Backend, opts: TestOptions = {}): Promise<TestRegistry> {
@@ -93,6 +98,7 @@ export async function startRegistry(backend: Backend, opts: TestOptions = {}): P
       adminToken,
       serviceTokens: ['other-service-token', serviceToken],
       clock: opts.clock,
+      uplink: opts.uplink ? testMirror(opts) : undefined,
     });
     const level = process.env.COMFYREG_TEST_LOG;
     const app = await buildApp(reg, {
@@ -125,6 +131,18 @@ export async function startRegistry(backend: Backend, opts: TestOptions = {}): P
       },
     };
   }
+}
+
+/** The mirror options `serve` would build from these uplink settings (defaults for the rest). */
+function testMirror(opts: TestOptions) {
+  const config = { ...parseCommandLine('serve', [], {}).config, ...opts.uplink, maxArchive: opts.maxArchive ?? 100 * 1024 * 1024 };
+  const lines = opts.log ?? (() => {});
+  const log = {
+    info: (o: object, msg: string) => lines(JSON.stringify({ level: 30, ...o, msg })),
+    warn: (o: object, msg: string) => lines(JSON.stringify({ level: 40, ...o, msg })),
+    error: (o: object, msg: string) => lines(JSON.stringify({ level: 50, ...o, msg })),
+  };
+  return mirrorOptions(config, log, opts.clock ? () => opts.clock!.now() : Date.now);
 }
 
 function closeServer(server: http.Server): Promise<void> {

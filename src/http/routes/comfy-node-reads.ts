@@ -17,11 +17,15 @@ import { isAdmin } from '../../registry/principals.js';
 import { getComfyNode, listAllComfyNodes, listVersionComfyNodes, searchNodes, updateComfyNode } from '../../registry/comfy-node-reads.js';
 import { nodeDetails } from '../../registry/nodes.js';
 import { pageCount, pageWindow } from '../../registry/paging.js';
-import { requireProvider, resolveRequest } from '../../registry/resolve.js';
+import { requireProvider, resolveComfyNodeName, resolveRequest } from '../../registry/resolve.js';
+import { fillFromUplink, mirrorProvider } from '../../registry/mirror/resolve.js';
+import { mirrorNodeListing } from '../../registry/mirror/lists.js';
 import { MAX_TYPE_FILTERS, searchComfyNodes, type TypeMatch } from '../../registry/comfy-node-type-index.js';
 import type { App } from '../app.js';
 import { packKeys, resolverKeys } from '../cache-keys.js';
-import { toComfyNode, toNode, toNodes } from '../mappers.js';
+import { throughUplink } from '../uplink.js';
+import { mirrorComfyNodes, readsThroughUplink } from '../../registry/mirror/reads.js';
+import { toComfyNode, toNode, toNodeList, toNodes } from '../mappers.js';
 import {
   ComfyNodeParams,
   MAX_ALL_COMFY_NODES_PAGE,
@@ -54,8 +58,13 @@ export async function comfyNodeReadRoutes(app: App, reg: Registry) {
         response: { 200: ComfyNodeList, ...errorResponses(400, 404) },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const paging = pageWindow(req.query.page, req.query.limit, 10, MAX_VERSION_COMFY_NODES_PAGE);
+      const { nodeId, version } = req.params;
+      if (await readsThroughUplink(reg, nodeId)) {
+        const { rows, total } = await throughUplink(req, reply, () => mirrorComfyNodes(reg, nodeId, version, paging));
+        return { comfy_nodes: rows, totalNumberOfPages: pageCount(total, paging.limit) };
+      }
       const { rows, total } = await listVersionComfyNodes(reg, req.principal, req.params.nodeId, req.params.version, paging);
       return { comfy_nodes: rows.map((r) => toComfyNode(r)), totalNumberOfPages: pageCount(total, paging.limit) };
     },
@@ -183,8 +192,10 @@ export async function comfyNodeReadRoutes(app: App, reg: Registry) {
         response: { 200: Type.Ref(Node), ...errorResponses(404) },
       },
     },
-    async (req) => {
-      const found = await requireProvider(reg, req.params.comfyNodeName);
+    async (req, reply) => {
+      const name = req.params.comfyNodeName;
+      const found = reg.uplink ? await resolveComfyNodeName(reg, name) : await requireProvider(reg, name);
+      if (!found) return throughUplink(req, reply, () => mirrorProvider(reg, name));
       return toNode(reg, found.node, { publisher: found.publisher, latest: found.latest, admin: isAdmin(req.principal) });
     },
   );
@@ -204,6 +215,7 @@ export async function comfyNodeReadRoutes(app: App, reg: Registry) {
     },
     async (req) => {
       const resolved = await resolveRequest(reg, req.body);
+      if (reg.uplink) await fillFromUplink(reg, resolved);
       // A null-prototype object: a node type called "__proto__" is a key like any other.
       const results: Record<string, Resolution | null> = Object.create(null);
       for (const [name, r] of resolved) results[name] = r;
@@ -228,7 +240,7 @@ export async function comfyNodeReadRoutes(app: App, reg: Registry) {
         response: { 200: NodeList, ...errorResponses(400) },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const q = req.query;
       const paging = pageWindow(q.page, q.limit, 10, MAX_NODE_PAGE);
       const { rows, total } = await searchNodes(
@@ -238,7 +250,13 @@ export async function comfyNodeReadRoutes(app: App, reg: Registry) {
         paging,
       );
       const nodes = toNodes(reg, await nodeDetails(reg, rows), isAdmin(req.principal));
-      return { nodes, total, page: paging.page, limit: paging.limit, totalPages: pageCount(total, paging.limit) };
+      if (reg.uplink) {
+        const params = { search: q.search, comfy_node_search: q.comfy_node_search };
+        const local = { onPage: rows.length, total };
+        const upstream = await throughUplink(req, reply, () => mirrorNodeListing(reg, { path: '/nodes/search', params }, paging, local));
+        return toNodeList([...nodes, ...upstream.nodes], upstream.total, paging);
+      }
+      return toNodeList(nodes, total, paging);
     },
   );
 }

@@ -15,10 +15,13 @@ import {
 } from '../../registry/nodes.js';
 import { getPublisher } from '../../registry/publishers.js';
 import { deleteVersion, installVersion, updateVersion } from '../../registry/versions.js';
-import { pageCount, pageWindow } from '../../registry/paging.js';
+import { pageWindow } from '../../registry/paging.js';
+import { mirrorNodeListing } from '../../registry/mirror/lists.js';
 import type { App } from '../app.js';
 import { nodeKeys, packKeys } from '../cache-keys.js';
-import { toNodeVersion, toNodes } from '../mappers.js';
+import { throughUplink } from '../uplink.js';
+import { mirrorInstall, mirrorNode, mirrorVersion, mirrorVersions, readsThroughUplink } from '../../registry/mirror/reads.js';
+import { toNodeList, toNodeVersion, toNodes } from '../mappers.js';
 import {
   MAX_ARRAY_PAGE,
   MAX_NODE_PAGE,
@@ -47,11 +50,17 @@ export async function nodeRoutes(app: App, reg: Registry) {
         response: { 200: NodeList, ...errorResponses(400) },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const paging = pageWindow(req.query.page, req.query.limit, 10, MAX_NODE_PAGE);
       const { rows, total } = await listNodes(reg, { nodeIds: req.query.node_id }, paging);
       const nodes = toNodes(reg, await nodeDetails(reg, rows), isAdmin(req.principal));
-      return { nodes, total, page: paging.page, limit: paging.limit, totalPages: pageCount(total, paging.limit) };
+      // Mirror mode: the uplink's packs follow the local ones (a node_id filter reads local packs only).
+      if (reg.uplink && !req.query.node_id?.length) {
+        const local = { onPage: rows.length, total };
+        const upstream = await throughUplink(req, reply, () => mirrorNodeListing(reg, { path: '/nodes', params: {} }, paging, local));
+        return toNodeList([...nodes, ...upstream.nodes], upstream.total, paging);
+      }
+      return toNodeList(nodes, total, paging);
     },
   );
 
@@ -61,7 +70,8 @@ export async function nodeRoutes(app: App, reg: Registry) {
       config: { cacheKeys: nodeKeys },
       schema: { summary: 'A node pack', tags: ['Nodes'], params: NodeParams, response: { 200: Type.Ref(Node), ...errorResponses(404) } },
     },
-    async (req) => {
+    async (req, reply) => {
+      if (await readsThroughUplink(reg, req.params.nodeId)) return throughUplink(req, reply, () => mirrorNode(reg, req.params.nodeId));
       const admin = isAdmin(req.principal);
       return toNodes(reg, await nodeDetails(reg, [await getNode(reg, req.params.nodeId, { includeHidden: admin })]), admin)[0];
     },
@@ -78,8 +88,12 @@ export async function nodeRoutes(app: App, reg: Registry) {
         response: { 200: Type.Array(Type.Ref(NodeVersion)), ...errorResponses(404) },
       },
     },
-    async (req) =>
-      (await listVersions(reg, req.params.nodeId, req.principal)).map((v) => toNodeVersion(reg, v, { admin: isAdmin(req.principal) })),
+    async (req, reply) => {
+      if (await readsThroughUplink(reg, req.params.nodeId)) return throughUplink(req, reply, () => mirrorVersions(reg, req.params.nodeId));
+      return (await listVersions(reg, req.params.nodeId, req.principal)).map((v) =>
+        toNodeVersion(reg, v, { admin: isAdmin(req.principal) }),
+      );
+    },
   );
 
   app.get(
@@ -93,8 +107,11 @@ export async function nodeRoutes(app: App, reg: Registry) {
         response: { 200: Type.Ref(NodeVersion), ...errorResponses(404) },
       },
     },
-    async (req) =>
-      toNodeVersion(reg, await getVersion(reg, req.params.nodeId, req.params.version, req.principal), { admin: isAdmin(req.principal) }),
+    async (req, reply) => {
+      const { nodeId, version } = req.params;
+      if (await readsThroughUplink(reg, nodeId)) return throughUplink(req, reply, () => mirrorVersion(reg, nodeId, version));
+      return toNodeVersion(reg, await getVersion(reg, nodeId, version, req.principal), { admin: isAdmin(req.principal) });
+    },
   );
 
   app.get(
@@ -108,7 +125,12 @@ export async function nodeRoutes(app: App, reg: Registry) {
         response: { 200: Type.Ref(NodeVersion), ...errorResponses(403, 404) },
       },
     },
-    async (req) => toNodeVersion(reg, await installVersion(reg, req.principal, req.params.nodeId, req.query.version || undefined)),
+    async (req, reply) => {
+      const version = req.query.version || undefined;
+      if (await readsThroughUplink(reg, req.params.nodeId))
+        return throughUplink(req, reply, () => mirrorInstall(reg, req.params.nodeId, version));
+      return toNodeVersion(reg, await installVersion(reg, req.principal, req.params.nodeId, version));
+    },
   );
 
   app.get(
