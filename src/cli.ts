@@ -1,3 +1,4 @@
+import v8 from 'node:v8';
 import { ConfigError, commandHelp, parseCommandLine, type Extra } from './settings/index.js';
 import { DatabaseUnreachable } from './db/unreachable.js';
 
@@ -104,6 +105,9 @@ export async function main(argv: string[], io: Io = PROCESS_IO): Promise<number>
       case 'user':
         return await user(args, io);
       case 'extract': {
+        // A one-off extraction is over before the parser's hottest wasm functions would repay their
+        // optimising compile, which costs more CPU than a small pack's whole parse: tier up later.
+        v8.setFlagsFromString('--wasm-tiering-budget=10000000');
         const { runExtractCommand } = await import('./extract/cli.js');
         return await runExtractCommand(args, io.out, io.err);
       }
