@@ -8,7 +8,7 @@
  * data, is the search without the index: read every comfy node of each pack's newest extracted
  * version and match its JSON text with the same rules.
  *
- * Run: npx tsx bench/type-search.ts [--rounds 1000]
+ * Run: npx tsx bench/type-search.ts [--rounds 500] [--data DIR]
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -27,7 +27,12 @@ const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 };
-const ROUNDS = arg('rounds', 1000);
+const ROUNDS = arg('rounds', 500);
+/** --data DIR keeps the generated registries there, and a later run with the same DIR reuses them. */
+const DATA = (() => {
+  const i = process.argv.indexOf('--data');
+  return i > 0 ? process.argv[i + 1] : undefined;
+})();
 const WARMUP = 50;
 const SCAN_ROUNDS = 5;
 
@@ -40,7 +45,10 @@ const QUERIES: { label: string; search: TypeSearch }[] = [
 ];
 
 const queryString = (s: TypeSearch) =>
-  [...s.inputTypes.map((t) => `input_type=${encodeURIComponent(t)}`), ...s.outputTypes.map((t) => `output_type=${encodeURIComponent(t)}`)].join('&');
+  [
+    ...s.inputTypes.map((t) => `input_type=${encodeURIComponent(t)}`),
+    ...s.outputTypes.map((t) => `output_type=${encodeURIComponent(t)}`),
+  ].join('&');
 
 async function open(file: string): Promise<{ database: DatabaseHandle; reg: Registry; app: App }> {
   const dir = path.dirname(file);
@@ -118,20 +126,30 @@ async function measure(file: string) {
 const fmt = (n: number, digits = 1) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 async function main(): Promise<void> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'comfyreg-bench-types-'));
+  const dir = DATA ?? fs.mkdtempSync(path.join(os.tmpdir(), 'comfyreg-bench-types-'));
   try {
     const sizes = [
-      { name: '10k', file: path.join(dir, 'small', 'comfyreg.sqlite'), opts: { packs: 30, versionsPerPack: 5, targetRows: 10_000, seed: 2 } },
-      { name: '1M', file: path.join(dir, 'big', 'comfyreg.sqlite'), opts: { packs: 3000, versionsPerPack: 5, targetRows: 1_000_000, seed: 1 } },
+      {
+        name: '10k',
+        file: path.join(dir, 'small', 'comfyreg.sqlite'),
+        opts: { packs: 30, versionsPerPack: 5, targetRows: 10_000, seed: 2 },
+      },
+      {
+        name: '1M',
+        file: path.join(dir, 'big', 'comfyreg.sqlite'),
+        opts: { packs: 3000, versionsPerPack: 5, targetRows: 1_000_000, seed: 1 },
+      },
     ];
     const results = [];
     for (const s of sizes) {
-      const t0 = Date.now();
-      const g = await generateRegistry(s.file, s.opts);
-      console.log(
-        `generated ${g.packs} packs, ${g.versions} versions, ${g.rows.toLocaleString('en-US')} comfy-node rows, ${g.typeRows.toLocaleString('en-US')} type rows in ${fmt((Date.now() - t0) / 1000)} s`,
-      );
-      results.push({ name: s.name, rows: g.rows, queries: await measure(s.file) });
+      if (!(DATA && fs.existsSync(s.file))) {
+        const t0 = Date.now();
+        const g = await generateRegistry(s.file, s.opts);
+        console.log(
+          `generated ${g.packs} packs, ${g.versions} versions, ${g.rows.toLocaleString('en-US')} comfy-node rows, ${g.typeRows.toLocaleString('en-US')} type rows, ${g.pairs.toLocaleString('en-US')} pairs in ${fmt((Date.now() - t0) / 1000)} s`,
+        );
+      }
+      results.push({ name: s.name, queries: await measure(s.file) });
     }
     const [small, big] = results;
     console.log(`\nsequential, ${ROUNDS} rounds each, ms (mean / p99); scan = the same search without the index (${SCAN_ROUNDS} rounds)`);
@@ -140,14 +158,18 @@ async function main(): Promise<void> {
       const b = big!.queries[q]!;
       console.log(`\n${QUERIES[q]!.label}: ${a.total} matches in 10k rows, ${b.total} in 1M`);
       for (const k of ['call', 'miss', 'hit'] as const) {
-        console.log(`  ${k.padEnd(5)} 10k ${fmt(a[k].mean, 2)} / ${fmt(a[k].p99, 2)}   1M ${fmt(b[k].mean, 2)} / ${fmt(b[k].p99, 2)}   (1M/10k mean ×${fmt(b[k].mean / a[k].mean)})`);
+        console.log(
+          `  ${k.padEnd(5)} 10k ${fmt(a[k].mean, 2)} / ${fmt(a[k].p99, 2)}   1M ${fmt(b[k].mean, 2)} / ${fmt(b[k].p99, 2)}   (1M/10k mean ×${fmt(b[k].mean / a[k].mean)})`,
+        );
       }
-      console.log(`  scan  10k ${fmt(a.scan.mean)}   1M ${fmt(b.scan.mean)}   ratio scan/call on 1M: ×${fmt(b.scan.mean / b.call.mean, 0)}`);
+      console.log(
+        `  scan  10k ${fmt(a.scan.mean)}   1M ${fmt(b.scan.mean)}   ratio scan/call on 1M: ×${fmt(b.scan.mean / b.call.mean, 0)}`,
+      );
     }
     const target = big!.queries[0]!;
     console.log(`\ntarget: ${QUERIES[0]!.label} on 1M rows, HTTP miss p99 ${fmt(target.miss.p99, 2)} ms (target < 20 ms)`);
   } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+    if (!DATA) fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -49,7 +49,9 @@ const typeRange = (c: Condition, member: string): Range => ({
 
 /** Conditions from the rarest: a capped count of each; on a tie outputs first (inputs also match `*`), then fewer members. */
 async function rarestFirst(reg: Registry, conds: Condition[], scope: Scope): Promise<Condition[]> {
-  if (conds.length <= 1) return conds;
+  const inputs = conds.filter((c) => c.direction === 'input').length;
+  // One input and one output condition of the newest versions: their pairs drive, whatever the sizes.
+  if (conds.length <= 1 || (scope.listed && inputs === 1 && conds.length === 2)) return conds;
   const sizes = await Promise.all(
     conds.map(async (c) => {
       const probe = within(
@@ -84,7 +86,9 @@ function inRange(eb: any, range: Range, alias: string): Expression<SqlBool> {
     .selectFrom(`${range.table} as ${alias}`)
     .select(`${alias}.node_version_id`)
     .whereRef(`${alias}.node_version_id`, '=', 'r.node_version_id')
-    .whereRef(`${alias}.comfy_node_name`, '=', 'r.comfy_node_name');
+    .whereRef(`${alias}.comfy_node_name`, '=', 'r.comfy_node_name')
+    // A node's rows share its mark; naming it lets a probe of the pairs key reach the node.
+    .whereRef(`${alias}.listed`, '=', 'r.listed');
   for (const [column, value] of range.fixed) q = q.where(`${alias}.${column}`, '=', value);
   return eb.exists(q);
 }
