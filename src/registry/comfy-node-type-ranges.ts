@@ -37,7 +37,7 @@ interface Range {
 }
 
 /** Enough to tell a rare type from a common one when choosing which condition walks the index. */
-const ESTIMATE_CAP = 1000;
+const ESTIMATE_CAP = 20_000;
 
 const typeRange = (c: Condition, member: string): Range => ({
   table: 'comfy_node_types',
