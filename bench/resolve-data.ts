@@ -27,6 +27,8 @@ export interface Generated {
   rows: number;
   /** rows of the comfy-node type index */
   typeRows: number;
+  /** input × output pairs of the listed rows */
+  pairs: number;
   /** Names that resolve (newest version, not banned), spread over packs and name styles. */
   resolvable: string[];
 }
@@ -237,6 +239,11 @@ export async function generateRegistry(file: string, opts: GenerateOptions): Pro
     `insert into comfy_node_types (node_version_id, comfy_node_name, direction, type, node_id, listed) values (?, ?, ?, ?, ?, ?)`,
   );
   const rt = prng(opts.seed ^ 0x7e5e);
+  // Building the type index's secondary indexes once after the rows is far faster than keeping them up row by row.
+  const typeIndexes = db
+    .prepare(`select name, sql from sqlite_master where type = 'index' and tbl_name = 'comfy_node_types' and sql is not null`)
+    .all() as { name: string; sql: string }[];
+  for (const ix of typeIndexes) db.exec(`drop index "${ix.name}"`);
 
   let versions = 0;
   let rows = 0;
@@ -318,9 +325,19 @@ export async function generateRegistry(file: string, opts: GenerateOptions): Pro
       }
     }
   })();
+  // The pairs of the listed rows, as markListed (src/db/comfy-node-types.ts) derives them.
+  const pairs = db
+    .prepare(
+      `insert into comfy_node_type_pairs (input_type, output_type, listed, node_version_id, comfy_node_name, node_id)
+       select i.type, o.type, i.listed, i.node_version_id, i.comfy_node_name, i.node_id from comfy_node_types i
+       join comfy_node_types o on o.node_version_id = i.node_version_id and o.comfy_node_name = i.comfy_node_name and o.direction = 'output'
+       where i.direction = 'input' and i.listed != 0`,
+    )
+    .run().changes;
+  for (const ix of typeIndexes) db.exec(ix.sql);
   db.close();
   // Spread the sample over packs and styles: interleave from both ends.
   const spread: string[] = [];
   for (let a = 0, b = resolvable.length - 1; a <= b; a++, b--) spread.push(resolvable[a], ...(a < b ? [resolvable[b]] : []));
-  return { packs: opts.packs, versions, rows, typeRows, resolvable: spread };
+  return { packs: opts.packs, versions, rows, typeRows, pairs, resolvable: spread };
 }

@@ -73,6 +73,11 @@ forEachBackend('type search: GET /comfy-nodes by input and output type', (backen
       'tp-a@1.1.0/MaskFromImage',
       'tp-b@1.0.0/MaskOnly',
     ]);
+    const union = await names('input_type=IMAGE,MASK&output_type=MASK');
+    const paged: string[] = [];
+    for (let page = 1; page <= union.length + 1; page++)
+      paged.push(...(await names(`input_type=IMAGE,MASK&output_type=MASK&pageSize=1&page=${page}`)));
+    assert.deepEqual(paged, union, 'pages of a union merge its ranges without repeating a node');
     assert.deepEqual(await names('input_type=COMBO'), ['tp-a@1.1.0/AnyIn', 'tp-a@1.1.0/ComboNode']);
     assert.deepEqual(await names('input_type=image&output_type=MASK'), ['tp-a@1.1.0/AnyIn']);
     assert.deepEqual(await names('output_type=mask'), []);
@@ -142,10 +147,22 @@ forEachBackend('type search: GET /comfy-nodes by input and output type', (backen
 
   it('rebuilds the same index from the stored comfy nodes (the migration backfill)', async () => {
     const db = t.database.db;
-    const read = () =>
-      db.selectFrom('comfy_node_types').selectAll().orderBy(['node_version_id', 'comfy_node_name', 'direction', 'type']).execute();
+    const read = async () => ({
+      types: await db
+        .selectFrom('comfy_node_types')
+        .selectAll()
+        .orderBy(['node_version_id', 'comfy_node_name', 'direction', 'type'])
+        .execute(),
+      pairs: await db
+        .selectFrom('comfy_node_type_pairs')
+        .selectAll()
+        .orderBy(['node_version_id', 'comfy_node_name', 'input_type', 'output_type'])
+        .execute(),
+    });
     const kept = await read();
-    assert.ok(kept.some((r) => r.listed === 1) && kept.some((r) => r.listed === 2) && kept.some((r) => r.listed === 0));
+    assert.ok(kept.types.some((r) => r.listed === 1) && kept.types.some((r) => r.listed === 2) && kept.types.some((r) => r.listed === 0));
+    assert.ok(kept.pairs.some((r) => r.input_type === '*' && r.output_type === 'MASK'));
+    await db.deleteFrom('comfy_node_type_pairs').execute();
     await db.deleteFrom('comfy_node_types').execute();
     await backfillComfyNodeTypes(db);
     assert.deepEqual(await read(), kept);

@@ -74,6 +74,31 @@ export async function markListed(db: Db, nodeId?: string): Promise<void> {
     );
   if (nodeId !== undefined) hide = hide.where('node_id', '=', nodeId);
   await hide.execute();
+  await pairListed(db, nodeId);
+}
+
+/** Rebuilds the input × output pairs of the listed rows (of every pack, or of one). */
+async function pairListed(db: Db, nodeId?: string): Promise<void> {
+  let drop = db.deleteFrom('comfy_node_type_pairs');
+  if (nodeId !== undefined) drop = drop.where('node_id', '=', nodeId);
+  await drop.execute();
+  let pairs = db
+    .selectFrom('comfy_node_types as i')
+    .innerJoin('comfy_node_types as o', (j) =>
+      j
+        .onRef('o.node_version_id', '=', 'i.node_version_id')
+        .onRef('o.comfy_node_name', '=', 'i.comfy_node_name')
+        .on('o.direction', '=', 'output'),
+    )
+    .select(['i.type as input_type', 'o.type as output_type', 'i.listed', 'i.node_version_id', 'i.comfy_node_name', 'i.node_id'])
+    .where('i.direction', '=', 'input')
+    .where('i.listed', '!=', 0);
+  if (nodeId !== undefined) pairs = pairs.where('i.node_id', '=', nodeId);
+  await db
+    .insertInto('comfy_node_type_pairs')
+    .columns(['input_type', 'output_type', 'listed', 'node_version_id', 'comfy_node_name', 'node_id'])
+    .expression(pairs)
+    .execute();
 }
 
 const BACKFILL_PAGE = 2000;

@@ -190,7 +190,8 @@ const archiveKeyIndex: Migration = {
  * search walks an index instead of parsing JSON text. `listed` says whether the row's version is
  * its pack's newest extracted one (1: shown to the public, 2: hidden by a ban or an inactive pack,
  * 0: an older or newer version), kept by src/registry/comfy-node-type-index.ts; the search index
- * leads with it so that a type search reads only the rows it answers with.
+ * leads with it so that a type search reads only the rows it answers with. The listed rows are
+ * also kept as input × output pairs, the common "takes X, gives Y" question in one index range.
  */
 const comfyNodeTypes: Migration = {
   async up(db: Kysely<any>) {
@@ -207,9 +208,21 @@ const comfyNodeTypes: Migration = {
     await db.schema
       .createIndex('comfy_node_types_search')
       .on('comfy_node_types')
-      .columns(['direction', 'type', 'listed', 'node_version_id', 'comfy_node_name'])
+      .columns(['direction', 'type', 'listed', 'comfy_node_name', 'node_version_id'])
       .execute();
     await db.schema.createIndex('comfy_node_types_pack').on('comfy_node_types').columns(['node_id', 'listed']).execute();
+    // The listed rows again as (input type, output type) pairs: a search for both walks one range.
+    await db.schema
+      .createTable('comfy_node_type_pairs')
+      .addColumn('input_type', 'text', (c) => c.notNull())
+      .addColumn('output_type', 'text', (c) => c.notNull())
+      .addColumn('listed', 'integer', (c) => c.notNull())
+      .addColumn('node_version_id', 'text', (c) => c.notNull().references('node_versions.id').onDelete('cascade'))
+      .addColumn('comfy_node_name', 'text', (c) => c.notNull())
+      .addColumn('node_id', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('comfy_node_type_pairs_pk', ['input_type', 'output_type', 'listed', 'comfy_node_name', 'node_version_id'])
+      .execute();
+    await db.schema.createIndex('comfy_node_type_pairs_pack').on('comfy_node_type_pairs').column('node_id').execute();
     await backfillComfyNodeTypes(db);
   },
 };

@@ -128,6 +128,16 @@ export interface ComfyNodeTypesTable {
   listed: number;
 }
 
+/** The listed rows of comfy_node_types as (input type, output type) pairs of one node. */
+export interface ComfyNodeTypePairsTable {
+  input_type: string;
+  output_type: string;
+  listed: number;
+  node_version_id: string;
+  comfy_node_name: string;
+  node_id: string;
+}
+
 export interface ExtractionJobsTable {
   node_version_id: string;
   state: JobState;
@@ -207,6 +217,7 @@ export interface Database {
   node_versions: NodeVersionsTable;
   comfy_nodes: ComfyNodesTable;
   comfy_node_types: ComfyNodeTypesTable;
+  comfy_node_type_pairs: ComfyNodeTypePairsTable;
   extraction_jobs: ExtractionJobsTable;
   meta: MetaTable;
   ui_sessions: UiSessionsTable;

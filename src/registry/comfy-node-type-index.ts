@@ -7,12 +7,11 @@ import { isAdmin, type Principal } from './principals.js';
 import type { Registry } from './registry.js';
 import { normalizeVersion } from './semver.js';
 import type { PageWindow } from './paging.js';
+import { rangeSearch, type Condition, type Key } from './comfy-node-type-ranges.js';
 import { containsPattern, type ComfyNodeWithVersion } from './comfy-node-reads.js';
 
 /** Extract statuses whose rows are never served (as in comfy-node-reads). */
 const NOT_EXTRACTED = ['pending', 'failed'];
-/** Enough to tell a rare type from a common one when choosing which condition walks the index. */
-const ESTIMATE_CAP = 1000;
 /** Type conditions one search may carry, per direction. */
 export const MAX_TYPE_FILTERS = 8;
 
@@ -42,11 +41,6 @@ export interface TypeSearch {
 }
 
 export type TypeMatch = ComfyNodeWithVersion & { wildcard_input_types?: string[] };
-
-interface Condition {
-  direction: 'input' | 'output';
-  members: string[];
-}
 
 function conditions(s: TypeSearch): Condition[] {
   const out: Condition[] = [];
@@ -112,114 +106,42 @@ export async function searchComfyNodes(
   // Public reads in named versions check the ban on the row itself; listed marks already say it.
   const needsRow = s.q !== undefined || (listed === undefined && !admin);
 
-  const keys = conds.length > 0 ? await typeMatches(reg, conds, listed, versionIds, s.comfyNodeName) : undefined;
-  let base;
-  if (keys) {
-    base = db.selectFrom(keys.as('m'));
-    if (needsRow) {
-      base = base.innerJoin('comfy_nodes', (j) =>
-        j.onRef('comfy_nodes.node_version_id', '=', 'm.node_version_id').onRef('comfy_nodes.comfy_node_name', '=', 'm.comfy_node_name'),
-      );
-    }
-  } else {
-    // q alone: the rows of the chosen versions, read from comfy_nodes.
-    let rows = db
-      .selectFrom('comfy_nodes')
-      .innerJoin('node_versions', 'node_versions.id', 'comfy_nodes.node_version_id')
-      .innerJoin('nodes', 'nodes.id', 'node_versions.node_id')
-      .select(['comfy_nodes.node_version_id', 'comfy_nodes.comfy_node_name']);
-    if (versionIds) rows = rows.where('comfy_nodes.node_version_id', 'in', versionIds);
-    else {
-      rows = rows.whereRef('nodes.latest_extracted_version_id', '=', 'comfy_nodes.node_version_id');
-      if (!admin) rows = rows.where('nodes.status', '=', 'NodeStatusActive');
-    }
-    if (s.comfyNodeName !== undefined) rows = rows.where('comfy_nodes.comfy_node_name', '=', s.comfyNodeName);
-    base = db
-      .selectFrom(rows.as('m'))
-      .innerJoin('comfy_nodes', (j) =>
-        j.onRef('comfy_nodes.node_version_id', '=', 'm.node_version_id').onRef('comfy_nodes.comfy_node_name', '=', 'm.comfy_node_name'),
-      );
+  const rowFilter = (eb: any) => {
+    const filters: Expression<SqlBool>[] = [];
+    if (s.q !== undefined) filters.push(likeAny(containsPattern(s.q))(eb));
+    if (!admin) filters.push(eb('comfy_nodes.policy', '!=', 'ComfyNodePolicyBanned'));
+    return eb.and(filters);
+  };
+  if (conds.length > 0) {
+    const scope = { listed, versionIds, name: s.comfyNodeName, rowFilter: needsRow ? rowFilter : undefined };
+    const { total, keys } = await rangeSearch(reg, conds, scope, paging);
+    return { rows: await pageRows(reg, keys, s.inputTypes), total };
   }
-  let filtered = base as any;
-  if (s.q !== undefined) filtered = filtered.where(likeAny(containsPattern(s.q)));
-  if (!admin && (needsRow || !keys)) filtered = filtered.where('comfy_nodes.policy', '!=', 'ComfyNodePolicyBanned');
-
-  const { total } = await filtered.select((eb: any) => eb.fn.countAll().as('total')).executeTakeFirstOrThrow();
-  const page: { node_version_id: string; comfy_node_name: string }[] = await filtered
-    .select(['m.node_version_id', 'm.comfy_node_name'])
-    .orderBy('m.comfy_node_name')
-    .orderBy('m.node_version_id')
+  // q alone: the rows of the chosen versions, read from comfy_nodes.
+  let rows = db
+    .selectFrom('comfy_nodes')
+    .innerJoin('node_versions', 'node_versions.id', 'comfy_nodes.node_version_id')
+    .innerJoin('nodes', 'nodes.id', 'node_versions.node_id')
+    .where(rowFilter);
+  if (versionIds) rows = rows.where('comfy_nodes.node_version_id', 'in', versionIds);
+  else {
+    rows = rows.whereRef('nodes.latest_extracted_version_id', '=', 'comfy_nodes.node_version_id');
+    if (!admin) rows = rows.where('nodes.status', '=', 'NodeStatusActive');
+  }
+  if (s.comfyNodeName !== undefined) rows = rows.where('comfy_nodes.comfy_node_name', '=', s.comfyNodeName);
+  const { total } = await rows.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
+  const keys = await rows
+    .select(['comfy_nodes.node_version_id', 'comfy_nodes.comfy_node_name'])
+    .orderBy('comfy_nodes.comfy_node_name')
+    .orderBy('comfy_nodes.node_version_id')
     .limit(paging.limit)
     .offset(paging.offset)
     .execute();
-  return { rows: await pageRows(reg, page, s.inputTypes), total: Number(total) };
-}
-
-/**
- * The (version, name) keys that meet every condition: the rarest condition walks the search index,
- * the others are checked by primary key for each of its rows.
- */
-async function typeMatches(
-  reg: Registry,
-  conds: Condition[],
-  listed: number[] | undefined,
-  versionIds: string[] | undefined,
-  name: string | undefined,
-) {
-  const db = reg.db;
-  const scope = <Q extends { where: any }>(q: Q, alias: string): Q => {
-    let out = q.where(`${alias}.listed`, 'in', listed ?? [0, 1, 2]);
-    if (versionIds) out = out.where(`${alias}.node_version_id`, 'in', versionIds);
-    if (name !== undefined) out = out.where(`${alias}.comfy_node_name`, '=', name);
-    return out;
-  };
-  const sizes = await Promise.all(
-    conds.map(async (c) => {
-      const probe = scope(
-        db.selectFrom('comfy_node_types as t').select('t.type').where('t.direction', '=', c.direction).where('t.type', 'in', c.members),
-        't',
-      ).limit(ESTIMATE_CAP);
-      const { n } = await db
-        .selectFrom(probe.as('p'))
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .executeTakeFirstOrThrow();
-      return Number(n);
-    }),
-  );
-  const order = conds.map((c, i) => ({ c, size: sizes[i]! })).sort((a, b) => a.size - b.size);
-  const [lead, ...rest] = order.map((o) => o.c);
-  let q = scope(
-    db
-      .selectFrom('comfy_node_types as t0')
-      .select(['t0.node_version_id', 't0.comfy_node_name'])
-      .where('t0.direction', '=', lead!.direction)
-      .where('t0.type', 'in', lead!.members),
-    't0',
-  );
-  if (lead!.members.length > 1) q = q.distinct();
-  rest.forEach((c, i) => {
-    const alias = `t${i + 1}`;
-    q = q.where((eb: any) =>
-      eb.exists(
-        eb
-          .selectFrom(`comfy_node_types as ${alias}`)
-          .select(`${alias}.type`)
-          .whereRef(`${alias}.node_version_id`, '=', 't0.node_version_id')
-          .whereRef(`${alias}.comfy_node_name`, '=', 't0.comfy_node_name')
-          .where(`${alias}.direction`, '=', c.direction)
-          .where(`${alias}.type`, 'in', c.members) as Expression<SqlBool>,
-      ),
-    );
-  });
-  return q;
+  return { rows: await pageRows(reg, keys, []), total: Number(total) };
 }
 
 /** The full rows of a page of keys, with their pack and version, in the page's order. */
-async function pageRows(
-  reg: Registry,
-  page: { node_version_id: string; comfy_node_name: string }[],
-  asked: string[],
-): Promise<TypeMatch[]> {
+async function pageRows(reg: Registry, page: Key[], asked: string[]): Promise<TypeMatch[]> {
   if (page.length === 0) return [];
   const rows = await reg.db
     .selectFrom('comfy_nodes')

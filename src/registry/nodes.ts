@@ -219,12 +219,14 @@ export async function refreshLatest(db: Db, nodeId: string): Promise<void> {
     .execute();
   const latest = highestVersion(rows);
   const extracted = highestVersion(rows.filter((r) => r.comfy_node_extract_status === 'success'));
+  const before = await db.selectFrom('nodes').select('latest_extracted_version_id').where('id', '=', nodeId).executeTakeFirst();
   await db
     .updateTable('nodes')
     .set({ latest_version_id: latest?.id ?? null, latest_extracted_version_id: extracted?.id ?? null })
     .where('id', '=', nodeId)
     .execute();
-  await markListed(db, nodeId);
+  // The type index marks the newest extracted version's rows: re-mark only when it moved.
+  if ((before?.latest_extracted_version_id ?? null) !== (extracted?.id ?? null)) await markListed(db, nodeId);
 }
 
 /** A node with what its API shape shows: its publisher and latest version. */
