@@ -128,7 +128,7 @@ forEachBackend('metrics and health', (backend) => {
   });
 
   it('takes series from other modules at scrape time (a mirror uplink)', async () => {
-    const state: UplinkState = { breakerOpen: false, consecutiveFailures: 0, lastSuccessAt: null };
+    const state: UplinkState = { breakerOpen: false, consecutiveFailures: 0, lastSuccessAt: null, reads: {} };
     addUplinkSeries(t.app.metrics, () => state);
     let samples = await scrape();
     assert.equal(find(samples, 'comfyreg_uplink_breaker_open'), 0);

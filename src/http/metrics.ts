@@ -8,7 +8,7 @@ import type { ResponseCache } from './response-cache.js';
 /*
  * Prometheus metrics of one app: request counts and durations by route pattern, and series read at
  * scrape time from whoever owns the figures (the answer cache, the job queue, the database pool; a
- * mirror's uplink later). docs/operations.md lists every series and what to alert on.
+ * mirror's uplink). docs/operations.md lists every series and what to alert on.
  */
 
 declare module 'fastify' {
@@ -185,7 +185,7 @@ export interface RegistrySeriesSources {
   pool?: () => PoolStats;
 }
 
-/** The registry's own series: the answer cache, the extraction queue and the database pool. */
+/** The registry's own series: the answer cache, the extraction queue, the database pool and a mirror's uplink. */
 export function addRegistrySeries(metrics: Metrics, { reg, cache, pool }: RegistrySeriesSources): void {
   if (cache) {
     metrics.addCounter({
@@ -224,6 +224,8 @@ export function addRegistrySeries(metrics: Metrics, { reg, cache, pool }: Regist
     ];
     for (const [name, help, field] of series) metrics.addGauge({ name, help, read: () => pool()[field] });
   }
+  const uplink = uplinkStateOf(reg);
+  if (uplink) addUplinkSeries(metrics, uplink);
 }
 
 /** What a mirror knows of its upstream (issue 10's uplink), as it exposes it. */
@@ -232,10 +234,30 @@ export interface UplinkState {
   consecutiveFailures: number;
   /** Epoch milliseconds or ISO-8601 text; null before the first success. */
   lastSuccessAt: number | string | null;
+  /** Reads through the uplink since start, by outcome (`fresh`, `revalidated`, `stale`, `error`). */
+  reads: Readonly<Record<string, number>>;
+}
+
+/** A mirror's uplink as the metrics see it; undefined without a configured uplink (no mirror, or an offline one). */
+export function uplinkStateOf(reg: Registry): (() => UplinkState) | undefined {
+  const mirror = reg.uplink;
+  const client = mirror?.client;
+  if (!mirror || !client) return undefined;
+  return () => ({
+    breakerOpen: client.breaker.open,
+    consecutiveFailures: client.breaker.consecutiveFailures,
+    lastSuccessAt: client.breaker.lastSuccessAt,
+    reads: mirror.reads,
+  });
 }
 
 /** The uplink's series, read from `state()` at each scrape: one call where the mirror is set up. */
 export function addUplinkSeries(metrics: Metrics, state: () => UplinkState): void {
+  metrics.addGauge({
+    name: 'comfyreg_uplink_up',
+    help: '1 while the upstream registry is taken to answer (its circuit breaker is closed), else 0',
+    read: () => (state().breakerOpen ? 0 : 1),
+  });
   metrics.addGauge({
     name: 'comfyreg_uplink_breaker_open',
     help: '1 while the circuit breaker to the upstream registry is open (upstream calls are skipped), else 0',
@@ -254,5 +276,10 @@ export function addUplinkSeries(metrics: Metrics, state: () => UplinkState): voi
       const ms = typeof at === 'string' ? Date.parse(at) : at;
       return ms === null || !Number.isFinite(ms) ? [] : ms / 1000;
     },
+  });
+  metrics.addCounter({
+    name: 'comfyreg_uplink_reads_total',
+    help: 'Reads of packs not held locally, by outcome: fresh (kept, within max age), revalidated (asked upstream), stale (kept; upstream failed), error (upstream failed and nothing kept: 502)',
+    read: () => Object.entries(state().reads).map(([outcome, value]) => ({ labels: { outcome }, value })),
   });
 }

@@ -6,6 +6,8 @@ export class CircuitBreaker {
   private fails = 0;
   private openUntil = 0;
   private probing = false;
+  /** `now()` of the last success; null before the first. */
+  lastSuccessAt: number | null = null;
 
   constructor(
     private readonly maxFails: number,
@@ -23,6 +25,7 @@ export class CircuitBreaker {
 
   success(): void {
     this.fails = 0;
+    this.lastSuccessAt = this.now();
     this.probing = false;
   }
 
@@ -30,6 +33,11 @@ export class CircuitBreaker {
     this.fails++;
     this.probing = false;
     if (this.fails >= this.maxFails) this.openUntil = this.now() + this.openMs;
+  }
+
+  /** Failures in a row since the last success. */
+  get consecutiveFailures(): number {
+    return this.fails;
   }
 
   get open(): boolean {

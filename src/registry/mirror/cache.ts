@@ -38,15 +38,24 @@ export async function cachedRead<T>(
     return row?.found ? { found: true, value: JSON.parse(row.body) as T, freshness: 'offline' } : { found: false, freshness: 'offline' };
   if (row && !opts.force) {
     const age = reg.clock.now() - Date.parse(row.fetched_at);
-    if (row.found && age < mirror.maxAgeMs)
-      return { found: true, value: JSON.parse(row.body) as T, freshness: 'fresh', expiresAt: Date.parse(row.fetched_at) + mirror.maxAgeMs };
-    if (!row.found && age < mirror.notFoundAgeMs) return { found: false, freshness: 'fresh' };
+    if ((row.found && age < mirror.maxAgeMs) || (!row.found && age < mirror.notFoundAgeMs)) {
+      mirror.reads.fresh++;
+      return row.found
+        ? { found: true, value: JSON.parse(row.body) as T, freshness: 'fresh', expiresAt: Date.parse(row.fetched_at) + mirror.maxAgeMs }
+        : { found: false, freshness: 'fresh' };
+    }
   }
   try {
-    return await once(mirror, key, () => ask(reg, mirror, key, path, parse));
+    const got = await once(mirror, key, () => ask(reg, mirror, key, path, parse));
+    mirror.reads.revalidated++;
+    return got;
   } catch (err) {
     if (!(err instanceof UplinkFailure)) throw err;
-    if (!row) throw fail('UPLINK_UNAVAILABLE', err.message);
+    if (!row) {
+      mirror.reads.error++;
+      throw fail('UPLINK_UNAVAILABLE', err.message);
+    }
+    mirror.reads.stale++;
     mirror.log.warn({ key, reason: err.message }, 'uplink failed; serving the answer kept from before');
     return row.found ? { found: true, value: JSON.parse(row.body) as T, freshness: 'stale' } : { found: false, freshness: 'stale' };
   }

@@ -19,15 +19,26 @@ export interface MirrorOptions {
   log: MirrorLog;
 }
 
+/** How a read through the uplink ended (the metrics count them): a freshness, or `error` when nothing was kept to serve. */
+export const UPLINK_READ_OUTCOMES = ['fresh', 'revalidated', 'stale', 'error'] as const;
+export type UplinkReadOutcome = (typeof UPLINK_READ_OUTCOMES)[number];
+
 /** The mirror's state in the registry context: its options and the upstream requests under way. */
 export interface Mirror extends MirrorOptions {
   /** One upstream request per cache key at a time; concurrent readers share it. */
   readonly inflight: Map<string, Promise<unknown>>;
   /** Whether the uplink has `POST /comfy-nodes/resolve` (another comfyreg); undefined until asked. */
   bulkResolve: boolean | undefined;
+  /** Reads through the uplink since start, by outcome (an offline mirror counts none). */
+  readonly reads: Record<UplinkReadOutcome, number>;
 }
 
-export const createMirror = (opts: MirrorOptions): Mirror => ({ ...opts, inflight: new Map(), bulkResolve: undefined });
+export const createMirror = (opts: MirrorOptions): Mirror => ({
+  ...opts,
+  inflight: new Map(),
+  bulkResolve: undefined,
+  reads: { fresh: 0, revalidated: 0, stale: 0, error: 0 },
+});
 
 /** Shares one run of `work` between concurrent callers with the same key. */
 export function once<T>(mirror: Mirror, key: string, work: () => Promise<T>): Promise<T> {

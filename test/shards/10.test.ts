@@ -1,0 +1,3 @@
+// One process for several test files: the TypeScript and the server's modules load once (see test/shards.test.ts).
+import '../mirror/metrics.test.js';
+import '../mirror/processes.test.js';
