@@ -108,4 +108,39 @@ forEachBackend('mirror: upstream packs as git repositories', (backend) => {
     assert.match(await gitFails(['clone', '--quiet', `${p.mirror.url}/git/no-such-pack`, dest()]), /not found|404/);
     for (const id of ['..', '.uplink', '%2E%2E']) assert.equal((await fetch(`${p.mirror.url}/git/${id}/info/refs`)).status, 404, id);
   });
+
+  it('lists upstream packs with a stored archive in the Manager channel files, after the local packs, local ids winning', async () => {
+    await publishFiles(p.up, upstream(), 'late-pack', '1.0.0', { 'late.py': 'late = 1\n' });
+    assert.equal((await json(p.mirror, 'GET', '/nodes/late-pack')).status, 200, 'its metadata is kept, its archive not stored');
+    const list = async () =>
+      (await json(p.mirror, 'GET', '/manager/custom-node-list.json')).body.custom_nodes as {
+        id: string;
+        author: string;
+        files: string[];
+      }[];
+    const before = await list();
+    assert.ok(!before.some((e) => e.id === 'late-pack'), 'no stored archive: not listed');
+    assert.equal((await download(`${p.mirror.url}/mirror/archives/late-pack/1.0.0`)).status, 200);
+
+    const entries = await list();
+    const ids = entries.map((e) => e.id);
+    assert.deepEqual(ids, ['dup-pack', 'cold-pack', 'late-pack', 'mgit-pack'], 'local first, then upstream by id');
+    assert.equal(entries[0].author, (await json(p.mirror, 'GET', '/publishers/localpub')).body.name, 'the local dup-pack, not upstream');
+    const upPublisher = (await json(p.up, 'GET', '/publishers/comfy-org')).body.name as string;
+    assert.deepEqual(entries[3], {
+      id: 'mgit-pack',
+      author: upPublisher,
+      title: 'Pack mgit-pack',
+      reference: `${p.mirror.url}/git/mgit-pack`,
+      files: [`${p.mirror.url}/git/mgit-pack`],
+      install_type: 'git-clone',
+      description: 'A pack for tests',
+    });
+    const map = (await json(p.mirror, 'GET', '/manager/extension-node-map.json')).body;
+    assert.deepEqual(
+      Object.keys(map),
+      ['dup-pack', 'cold-pack', 'late-pack', 'mgit-pack'].map((id) => `${p.mirror.url}/git/${id}`),
+    );
+    assert.deepEqual(map[`${p.mirror.url}/git/mgit-pack`][1], { title_aux: 'Pack mgit-pack' });
+  });
 });
