@@ -3,12 +3,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fail } from '../contract/index.js';
-import type { NodeRow, NodeVersionRow } from '../db/schema.js';
 import { buildRepository, type HistoryCommit } from '../git/build.js';
 import { gitFile, packsListing } from '../git/dumb-http.js';
 import { keys } from './changes.js';
 import { findNode } from './nodes.js';
 import { packHistory } from './pack-history.js';
+import { upstreamHistory } from './mirror/git-history.js';
 import type { Registry } from './registry.js';
 
 /*
@@ -45,14 +45,28 @@ interface Generation {
   versionIds: string[];
 }
 
-const historyId = (node: NodeRow, publisher: { id: string; name: string }, versions: NodeVersionRow[]) =>
+/** One commit of a planned history: a version, and where its archive is in the archive store. */
+export interface PlannedCommit extends Omit<HistoryCommit, 'zipPath'> {
+  /** Names the version in the generation's history file; a rebuild drops generations holding an id no longer planned. */
+  id: string;
+  archiveKey: string;
+}
+
+/** What a pack's repository is built from: where its generations live, and its commits, oldest first. */
+export interface PlannedHistory {
+  nodeId: string;
+  packDir: string;
+  commits: PlannedCommit[];
+}
+
+/** A generation's name: a hash of everything that makes its history. */
+const historyId = (plan: PlannedHistory) =>
   createHash('sha256')
     .update(
       JSON.stringify({
         FORMAT,
-        node: node.id,
-        publisher,
-        versions: versions.map((v) => [v.id, v.version, v.archive_sha256, v.changelog, v.created_at]),
+        node: plan.nodeId,
+        commits: plan.commits.map((c) => [c.id, c.version, c.archiveKey, c.authorName, c.authorEmail, c.time, c.message]),
       }),
     )
     .digest('hex')
@@ -125,6 +139,7 @@ export class GitRepositories {
     if (known && changes.trusted && changes.isFresh(known.readAt, known.keys) && (await exists(known.current.dir))) return known;
     const readAt = changes.now;
     const node = await findNode(this.reg.db, nodeId);
+    if (!node && this.reg.uplink) return this.ensureBuilt(await upstreamHistory(this.reg, this.root, nodeId));
     if (!node || node.status !== 'NodeStatusActive') {
       if (node) await this.forget(node.key);
       throw fail('NODE_NOT_FOUND', nodeId);
@@ -139,20 +154,36 @@ export class GitRepositories {
       .select(['id', 'name'])
       .where('id', '=', node.publisher_id)
       .executeTakeFirstOrThrow();
-    const packDir = path.join(this.root, node.key);
-    const dir = path.join(packDir, `${historyId(node, publisher, versions)}.git`);
+    const found = await this.ensureBuilt({
+      nodeId: node.id,
+      packDir: path.join(this.root, node.key),
+      commits: versions.map((v) => ({
+        id: v.id,
+        archiveKey: v.archive_key!,
+        version: v.version,
+        authorName: publisher.name || publisher.id,
+        authorEmail: `${publisher.id}@comfyreg`,
+        time: Math.floor(Date.parse(v.created_at) / 1000),
+        message: v.changelog.trim() || `Version ${v.version}`,
+      })),
+    });
+    if (this.found.size >= MAX_FOUND) this.found.clear();
+    this.found.set(node.key, { readAt, keys: [keys.pack(node.id), keys.publisher(node.publisher_id)], ...found });
+    return found;
+  }
+
+  /** The planned history's generation, built now unless it exists; concurrent requests share one build. */
+  private async ensureBuilt(plan: PlannedHistory): Promise<{ packDir: string; current: Generation }> {
+    const dir = path.join(plan.packDir, `${historyId(plan)}.git`);
     if (!(await exists(dir))) {
       let build = this.building.get(dir);
       if (!build) {
-        build = this.limited(() => this.build(packDir, dir, node, publisher, versions)).finally(() => this.building.delete(dir));
+        build = this.limited(() => this.build(dir, plan)).finally(() => this.building.delete(dir));
         this.building.set(dir, build);
       }
       await build;
     }
-    const current = { dir, versionIds: versions.map((v) => v.id) };
-    if (this.found.size >= MAX_FOUND) this.found.clear();
-    this.found.set(node.key, { readAt, keys: [keys.pack(node.id), keys.publisher(node.publisher_id)], packDir, current });
-    return { packDir, current };
+    return { packDir: plan.packDir, current: { dir, versionIds: plan.commits.map((c) => c.id) } };
   }
 
   /** Other generations listed for in-flight clones: recent, and holding no version that left. */
@@ -196,38 +227,28 @@ export class GitRepositories {
     }
   }
 
-  private async build(
-    packDir: string,
-    target: string,
-    node: NodeRow,
-    publisher: { id: string; name: string },
-    versions: NodeVersionRow[],
-  ): Promise<void> {
+  private async build(target: string, plan: PlannedHistory): Promise<void> {
+    const { packDir } = plan;
     const scratch = path.join(packDir, `.build-${randomBytes(6).toString('hex')}`);
     await fs.promises.mkdir(scratch, { recursive: true });
     try {
       const commits: HistoryCommit[] = [];
-      for (const v of versions) {
-        const zipPath = path.join(scratch, `${v.id}.zip`);
-        await this.fetchArchive(v, zipPath);
-        commits.push({
-          version: v.version,
-          authorName: publisher.name || publisher.id,
-          authorEmail: `${publisher.id}@comfyreg`,
-          time: Math.floor(Date.parse(v.created_at) / 1000),
-          message: v.changelog.trim() || `Version ${v.version}`,
-          zipPath,
-        });
+      for (const c of plan.commits) {
+        const zipPath = path.join(scratch, `${commits.length}.zip`);
+        await this.fetchArchive(plan.nodeId, c, zipPath);
+        const { id: _id, archiveKey: _key, ...commit } = c;
+        commits.push({ ...commit, zipPath });
       }
       const repo = path.join(scratch, 'repo.git');
       try {
         await buildRepository(repo, commits);
       } catch (err) {
-        this.log.warn({ err, node: node.id }, 'building a git repository failed');
-        throw fail('GIT_REPOSITORY_UNAVAILABLE', node.id);
+        this.log.warn({ err, node: plan.nodeId }, 'building a git repository failed');
+        throw fail('GIT_REPOSITORY_UNAVAILABLE', plan.nodeId);
       }
-      await fs.promises.writeFile(path.join(repo, HISTORY_FILE), JSON.stringify(versions.map((v) => v.id)));
-      await this.retire(packDir, target, versions);
+      const ids = plan.commits.map((c) => c.id);
+      await fs.promises.writeFile(path.join(repo, HISTORY_FILE), JSON.stringify(ids));
+      await this.retire(packDir, target, ids);
       await fs.promises.rename(repo, target).catch(async (err: NodeJS.ErrnoException) => {
         // Another process built the same history first: theirs is identical.
         if (!(await exists(target))) throw err;
@@ -237,16 +258,16 @@ export class GitRepositories {
     }
   }
 
-  private async fetchArchive(v: NodeVersionRow, to: string): Promise<void> {
+  private async fetchArchive(nodeId: string, c: PlannedCommit, to: string): Promise<void> {
     let found;
     try {
-      found = await this.reg.store.get(v.archive_key!);
+      found = await this.reg.store.get(c.archiveKey);
     } catch (err) {
       throw Object.assign(fail('ARCHIVE_STORE_UNAVAILABLE'), { cause: err });
     }
     if (!found) {
-      this.log.warn({ node: v.node_id, version: v.version, key: v.archive_key }, 'an archive of the git history is missing from the store');
-      throw fail('GIT_REPOSITORY_UNAVAILABLE', v.node_id);
+      this.log.warn({ node: nodeId, version: c.version, key: c.archiveKey }, 'an archive of the git history is missing from the store');
+      throw fail('GIT_REPOSITORY_UNAVAILABLE', nodeId);
     }
     await pipeline(found.stream, fs.createWriteStream(to));
   }
@@ -255,8 +276,8 @@ export class GitRepositories {
    * Before a new generation appears: the newest other one (the current one until now) starts its
    * grace period; those holding a version no longer in the history, and those past their grace, go.
    */
-  private async retire(packDir: string, target: string, versions: NodeVersionRow[]): Promise<void> {
-    const keep = new Set(versions.map((v) => v.id));
+  private async retire(packDir: string, target: string, ids: string[]): Promise<void> {
+    const keep = new Set(ids);
     const others: { dir: string; mtime: number }[] = [];
     for (const name of await fs.promises.readdir(packDir)) {
       const dir = path.join(packDir, name);

@@ -2,6 +2,7 @@ import type { ChannelEntry, CustomNodeList, ExtensionNodeMap } from '../contract
 import type { Registry } from './registry.js';
 import { gitUrl, historyVersions } from './pack-history.js';
 import { compareVersions } from './semver.js';
+import { upstreamChannelEntry, upstreamChannelPacks, upstreamNodeMapEntry } from './mirror/channel.js';
 
 /*
  * ComfyUI-Manager's channel files, made from the registry: every active pack with a version in its
@@ -67,8 +68,8 @@ async function listedPacks(reg: Registry): Promise<ListedPack[]> {
 /** `custom-node-list.json`: one git-clone entry per listed pack, by id. */
 export async function customNodeList(reg: Registry): Promise<CustomNodeList> {
   const packs = await listedPacks(reg);
-  return {
-    custom_nodes: packs.map((p): ChannelEntry => {
+  const entries = [
+    ...packs.map((p): ChannelEntry => {
       const url = gitUrl(reg, p.id);
       return {
         id: p.id,
@@ -81,7 +82,10 @@ export async function customNodeList(reg: Registry): Promise<CustomNodeList> {
         ...(p.preemptions.length ? { preemptions: p.preemptions } : {}),
       };
     }),
-  };
+    // Mirror mode: upstream packs with a stored archive, after the local ones.
+    ...(await upstreamChannelPacks(reg)).map((p) => upstreamChannelEntry(reg, p)),
+  ];
+  return { custom_nodes: entries };
 }
 
 /**
@@ -114,5 +118,6 @@ export async function extensionNodeMap(reg: Registry): Promise<ExtensionNodeMap>
       { title_aux: p.title, ...(p.preemptions.length ? { preemptions: p.preemptions } : {}) },
     ];
   }
+  for (const p of await upstreamChannelPacks(reg)) map[gitUrl(reg, p.id)] = upstreamNodeMapEntry(p);
   return map;
 }

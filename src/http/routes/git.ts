@@ -23,7 +23,7 @@ export async function gitRoutes(app: App, repos: GitRepositories) {
         tags,
         params: GitParams,
         querystring: Type.Object({ service: Type.Optional(Type.String({ maxLength: 100 })) }),
-        response: { ...errorResponses(403, 404, 503) },
+        response: { ...errorResponses(403, 404, 502, 503) },
       },
     },
     async (req, reply) => {

@@ -7,6 +7,7 @@ import { teeForStore } from '../../storage/tee.js';
 import { UplinkFailure } from '../../uplink/client.js';
 import { timestamp, type Registry } from '../registry.js';
 import { normalizeVersion } from '../semver.js';
+import { announceCommitted, keys } from '../changes.js';
 import { mirrorOf } from './cache.js';
 import { packKey, readsThroughUplink, upstreamComfyNodes, upstreamVersion } from './reads.js';
 import { ownExtractionStatuses } from './extracted.js';
@@ -107,8 +108,11 @@ async function storeFetched(
     .onConflict((oc) => oc.columns(['node_key', 'version']).doNothing())
     .execute();
   const kept = (await storedMirrorArchive(reg, f.nodeId, f.version))!;
-  if (kept.archive_key === f.key) reg.events.emit('mirrorArchiveStored', kept.node_key, kept.version);
-  else {
+  if (kept.archive_key === f.key) {
+    // The Manager channel files list upstream packs with a stored archive.
+    await announceCommitted(reg, [keys.pack(kept.node_key)]);
+    reg.events.emit('mirrorArchiveStored', kept.node_key, kept.version);
+  } else {
     // Another download stored this version first: the version keeps those bytes.
     await reg.store.delete(f.key);
     if (kept.sha256 !== put.sha256)
