@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { CircuitBreaker } from './breaker.js';
 
@@ -24,6 +24,36 @@ export interface UplinkClientOptions {
   now?: () => number;
   /** The largest JSON answer read; a larger one is a failure. */
   maxJsonBytes?: number;
+}
+
+/**
+ * An archive body that keeps its bytes until the caller reads them (a 'data' listener on the body
+ * itself would make it flow and drop whatever arrives before the caller reads). It fails with an
+ * UplinkFailure when the body stalls longer than `timeoutMs` or breaks off: a broken download must
+ * never pass for an archive with other bytes.
+ */
+function guardedBody(body: Readable, url: string, timeoutMs: number): Readable {
+  const stalled = () => guarded.destroy(new UplinkFailure(`archive ${url} stalled`));
+  let idle = setTimeout(stalled, timeoutMs);
+  const guarded = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      clearTimeout(idle);
+      idle = setTimeout(stalled, timeoutMs);
+      done(null, chunk);
+    },
+    flush(done) {
+      clearTimeout(idle);
+      done();
+    },
+  });
+  body.on('error', (err) =>
+    guarded.destroy(err instanceof UplinkFailure ? err : new UplinkFailure(`archive ${url} broke off: ${err.message}`)),
+  );
+  guarded.on('close', () => {
+    clearTimeout(idle);
+    body.destroy();
+  });
+  return body.pipe(guarded);
 }
 
 const NOT_FOUND_STATUSES = [400, 403, 404, 410];
@@ -100,16 +130,10 @@ export class UplinkClient {
       controller.abort();
       throw new UplinkFailure(`archive ${url} declares ${declared} bytes, over ${maxBytes}`);
     }
-    const stream = Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
-    // A stalled body is a failure too; every chunk restarts the clock.
-    let idle = setTimeout(() => stream.destroy(new UplinkFailure(`archive ${url} stalled`)), this.opts.timeoutMs);
-    stream.on('data', () => {
-      clearTimeout(idle);
-      idle = setTimeout(() => stream.destroy(new UplinkFailure(`archive ${url} stalled`)), this.opts.timeoutMs);
-    });
-    stream.on('close', () => clearTimeout(idle));
+    const size = Number.isFinite(declared) && declared > 0 ? declared : undefined;
+    const stream = guardedBody(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), url, this.opts.timeoutMs);
     stream.on('error', () => controller.abort());
-    return { stream, size: Number.isFinite(declared) && declared > 0 ? declared : undefined };
+    return { stream, size };
   }
 
   private async json(path: string, init: RequestInit): Promise<UplinkAnswer> {

@@ -76,6 +76,9 @@ function fixtureServer() {
         return send(404, { message: 'node not found' });
       case '/archive.zip':
         return res.writeHead(200, { 'content-type': 'application/zip', 'content-length': '15' }).end(Buffer.from('PK fake archive'));
+      case '/archive-cut.zip':
+        res.writeHead(200, { 'content-type': 'application/zip', 'content-length': '1000' }).write('PK half an archive');
+        return setImmediate(() => res.socket?.destroy());
       default:
         return send(404, { message: 'no route' });
     }
@@ -180,5 +183,20 @@ describe('the uplink client', () => {
     const strict = client({ archiveHosts: ['files.example.invalid'] });
     assert.equal(strict.archiveHostAllowed(`${base}/archive.zip`), false, 'a configured list is the only list');
     await assert.rejects(c.openArchive(`${base}/archive.zip`, 4), /over 4/);
+  });
+
+  it('keeps the bytes of an archive that is read later, and fails a body that breaks off', async () => {
+    const c = client();
+    const read = async (stream: NodeJS.ReadableStream) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of stream) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks).toString();
+    };
+    const late = await c.openArchive(`${base}/archive.zip`, 1024);
+    // The body arrives while the caller is busy elsewhere (as when sync's --verify awaited an import).
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(await read(late.stream), 'PK fake archive', 'no byte is dropped before the caller reads');
+    const cut = await c.openArchive(`${base}/archive-cut.zip`, 1024);
+    await assert.rejects(read(cut.stream), (err: Error) => err instanceof UplinkFailure && /broke off/.test(err.message));
   });
 });

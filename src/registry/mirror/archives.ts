@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { RegistryError, fail } from '../../contract/index.js';
 import type { MirrorArchivesTable } from '../../db/schema.js';
@@ -137,9 +137,13 @@ export async function verifyArchive(reg: Registry, nodeId: string, version: stri
   const { stream } = await mirror.client.openArchive(v.downloadUrl, mirror.maxArchive).catch((err: unknown) => {
     throw err instanceof UplinkFailure ? fail('UPLINK_UNAVAILABLE', err.message) : err;
   });
-  const { createHash } = await import('node:crypto');
   const hash = createHash('sha256');
-  for await (const chunk of stream) hash.update(chunk as Buffer);
+  try {
+    for await (const chunk of stream) hash.update(chunk as Buffer);
+  } catch (err) {
+    // A download that broke off says nothing about upstream's bytes: a failure, not a difference.
+    throw err instanceof UplinkFailure ? fail('UPLINK_UNAVAILABLE', err.message) : err;
+  }
   const sha256 = hash.digest('hex');
   if (sha256 === kept.sha256) return true;
   mirror.log.warn(
