@@ -2,7 +2,7 @@ import type { ChannelEntry, CustomNodeList, ExtensionNodeMap } from '../contract
 import type { Registry } from './registry.js';
 import { gitUrl, historyVersions } from './pack-history.js';
 import { compareVersions } from './semver.js';
-import { upstreamChannelEntry, upstreamChannelPacks, upstreamNodeMapEntry } from './mirror/channel.js';
+import { upstreamChannelPacks, upstreamNodeMapEntry } from './mirror/channel.js';
 
 /*
  * ComfyUI-Manager's channel files, made from the registry: every active pack with a version in its
@@ -65,25 +65,30 @@ async function listedPacks(reg: Registry): Promise<ListedPack[]> {
     }));
 }
 
+/** A git-clone entry: Manager clones `files[0]`, comfyreg's git URL of the pack. */
+function channelEntry(
+  reg: Registry,
+  p: { id: string; author: string; title: string; description: string; preemptions?: string[] },
+): ChannelEntry {
+  const url = gitUrl(reg, p.id);
+  return {
+    id: p.id,
+    author: p.author,
+    title: p.title,
+    reference: url,
+    files: [url],
+    install_type: 'git-clone',
+    description: p.description,
+    ...(p.preemptions?.length ? { preemptions: p.preemptions } : {}),
+  };
+}
+
 /** `custom-node-list.json`: one git-clone entry per listed pack, by id. */
 export async function customNodeList(reg: Registry): Promise<CustomNodeList> {
-  const packs = await listedPacks(reg);
   const entries = [
-    ...packs.map((p): ChannelEntry => {
-      const url = gitUrl(reg, p.id);
-      return {
-        id: p.id,
-        author: p.author,
-        title: p.title,
-        reference: url,
-        files: [url],
-        install_type: 'git-clone',
-        description: p.description,
-        ...(p.preemptions.length ? { preemptions: p.preemptions } : {}),
-      };
-    }),
+    ...(await listedPacks(reg)).map((p) => channelEntry(reg, p)),
     // Mirror mode: upstream packs with a stored archive, after the local ones.
-    ...(await upstreamChannelPacks(reg)).map((p) => upstreamChannelEntry(reg, p)),
+    ...(await upstreamChannelPacks(reg)).map((p) => channelEntry(reg, p)),
   ];
   return { custom_nodes: entries };
 }

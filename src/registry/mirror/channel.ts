@@ -1,5 +1,4 @@
-import type { ChannelEntry, ExtensionNodeMap, Node } from '../../contract/index.js';
-import { gitUrl } from '../pack-history.js';
+import type { ExtensionNodeMap, Node } from '../../contract/index.js';
 import type { Registry } from '../registry.js';
 import { compareVersions } from '../semver.js';
 import { cacheKeys } from './reads.js';
@@ -65,18 +64,5 @@ export async function upstreamChannelPacks(reg: Registry): Promise<UpstreamPack[
   }
   return out;
 }
-
-export const upstreamChannelEntry = (reg: Registry, p: UpstreamPack): ChannelEntry => {
-  const url = gitUrl(reg, p.id);
-  return {
-    id: p.id,
-    author: p.author,
-    title: p.title,
-    reference: url,
-    files: [url],
-    install_type: 'git-clone',
-    description: p.description,
-  };
-};
 
 export const upstreamNodeMapEntry = (p: UpstreamPack): ExtensionNodeMap[string] => [p.names, { title_aux: p.title }];
