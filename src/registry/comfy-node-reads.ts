@@ -8,7 +8,7 @@ import { isAdmin, type Principal } from './principals.js';
 import type { Registry } from './registry.js';
 import { normalizeVersion } from './semver.js';
 import { announceCommitted, keys } from './changes.js';
-import type { PageWindow } from './paging.js';
+import { pageOfNodes, type PageWindow } from './paging.js';
 
 /** Extract statuses whose rows are never served: the version has not (or not yet) been analysed. */
 const NOT_EXTRACTED = ['pending', 'failed'];
@@ -178,13 +178,5 @@ export async function searchNodes(
       ),
     );
   }
-  const { total } = await base.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
-  const rows = await base
-    .selectAll('nodes')
-    .orderBy('nodes.downloads', 'desc')
-    .orderBy('nodes.id')
-    .limit(paging.limit)
-    .offset(paging.offset)
-    .execute();
-  return { rows, total: Number(total) };
+  return pageOfNodes(base, paging);
 }

@@ -3,7 +3,7 @@ import { LIVE_VERSION_STATUSES, fail, type NodeInput, type NodeStatus } from '..
 import { markListed } from '../db/comfy-node-types.js';
 import { isUniqueViolation } from '../db/database.js';
 import type { Database, NodeRow, NodeVersionRow, PublisherRow } from '../db/schema.js';
-import type { PageWindow } from './paging.js';
+import { pageOfNodes, type PageWindow } from './paging.js';
 import { assertPublisherOwner, isAdmin, type Principal } from './principals.js';
 import { assertPublisherActive, getPublisher } from './publishers.js';
 import { timestamp, type Registry } from './registry.js';
@@ -160,9 +160,7 @@ export async function listNodes(reg: Registry, filter: NodeFilter, paging: PageW
       filter.nodeIds.map((i) => i.toLowerCase()),
     );
   if (filter.publisherId) base = base.where('publisher_id', '=', filter.publisherId);
-  const { total } = await base.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
-  const rows = await base.selectAll().orderBy('downloads', 'desc').orderBy('id').limit(paging.limit).offset(paging.offset).execute();
-  return { rows, total: Number(total) };
+  return pageOfNodes(base, paging);
 }
 
 export async function versionsByIds(db: Db, ids: (string | null)[]): Promise<Map<string, NodeVersionRow>> {

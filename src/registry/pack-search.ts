@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { NodeRow } from '../db/schema.js';
 import { containsPattern } from './comfy-node-reads.js';
-import type { PageWindow } from './paging.js';
+import { pageOfNodes, type PageWindow } from './paging.js';
 import { isAdmin, type Principal } from './principals.js';
 import type { Registry } from './registry.js';
 
@@ -34,15 +34,7 @@ export async function searchPacks(
       ]);
     });
   }
-  const { total } = await base.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
-  const rows = await base
-    .selectAll('nodes')
-    .orderBy('nodes.downloads', 'desc')
-    .orderBy('nodes.id')
-    .limit(paging.limit)
-    .offset(paging.offset)
-    .execute();
-  return { rows, total: Number(total) };
+  return pageOfNodes(base, paging);
 }
 
 /** Comfy-node names the resolver can answer that contain `text`, with how many packs provide each. */

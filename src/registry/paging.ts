@@ -1,3 +1,6 @@
+import type { SelectQueryBuilder } from 'kysely';
+import type { Database, NodeRow } from '../db/schema.js';
+
 /** Beyond this page number the offset no longer fits a 64-bit integer for every page size. */
 const MAX_PAGE_NUMBER = 1_000_000_000;
 
@@ -15,3 +18,19 @@ export function pageWindow(page: number | undefined, limit: number | undefined, 
 }
 
 export const pageCount = (total: number, limit: number): number => Math.ceil(total / limit);
+
+/** One page of the packs `base` selects, most downloaded first (the API's order), and how many in all. */
+export async function pageOfNodes(
+  base: SelectQueryBuilder<Database, 'nodes', object>,
+  paging: PageWindow,
+): Promise<{ rows: NodeRow[]; total: number }> {
+  const { total } = await base.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
+  const rows = await base
+    .selectAll('nodes')
+    .orderBy('nodes.downloads', 'desc')
+    .orderBy('nodes.id')
+    .limit(paging.limit)
+    .offset(paging.offset)
+    .execute();
+  return { rows, total: Number(total) };
+}
