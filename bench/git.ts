@@ -18,7 +18,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Readable } from 'node:stream';
-import yazl from 'yazl';
 import { openDatabase } from '../src/db/database.js';
 import type { NodeVersionRow } from '../src/db/schema.js';
 import { bindServer, buildApp } from '../src/http/app.js';
@@ -26,6 +25,7 @@ import { createRegistry, type Registry } from '../src/registry/registry.js';
 import { newNodeRow } from '../src/registry/nodes.js';
 import { customNodeList, extensionNodeMap } from '../src/registry/manager-channel.js';
 import { LocalArchiveStore } from '../src/storage/local-archive-store.js';
+import { zipOf } from '../test/helpers/flow.js';
 
 const rounds = Number(process.argv[2] ?? 5);
 const packCount = Number(process.argv[3] ?? 5000);
@@ -53,18 +53,6 @@ function versionFiles(i: number): Record<string, Buffer> {
   files['models/weights.bin'] = w;
   files['__init__.py'] = Buffer.from(`NODE_CLASS_MAPPINGS = {}\nVERSION = ${i}\n`);
   return files;
-}
-
-function zipOf(files: Record<string, Buffer>): Promise<Buffer> {
-  const zip = new yazl.ZipFile();
-  for (const [name, data] of Object.entries(files)) zip.addBuffer(data, name);
-  zip.end();
-  const chunks: Buffer[] = [];
-  return new Promise((resolve, reject) => {
-    zip.outputStream.on('data', (c: Buffer) => chunks.push(c));
-    zip.outputStream.on('end', () => resolve(Buffer.concat(chunks)));
-    zip.outputStream.on('error', reject);
-  });
 }
 
 async function seedPublisher(reg: Registry, t0: string) {

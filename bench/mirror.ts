@@ -16,7 +16,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import yazl from 'yazl';
+import { zipOf } from '../test/helpers/flow.js';
 
 interface AutocannonResult {
   requests: { average: number; total: number };
@@ -93,17 +93,6 @@ async function call(base: string, method: string, p: string, body?: unknown, tok
   return text ? JSON.parse(text) : undefined;
 }
 
-function zip(files: Record<string, Buffer | string>): Promise<Buffer> {
-  const z = new yazl.ZipFile();
-  for (const [n, c] of Object.entries(files)) z.addBuffer(Buffer.isBuffer(c) ? c : Buffer.from(c), n);
-  z.end();
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    z.outputStream.on('data', (c: Buffer) => chunks.push(c));
-    z.outputStream.on('end', () => resolve(Buffer.concat(chunks)));
-  });
-}
-
 const names = (i: number) => [`BenchNodeA${i}`, `BenchNodeB${i}`, `BenchNodeC${i}`];
 
 /** A user, publisher `bench` and its token; then packs `bench-{i}` with an archive and three comfy nodes. */
@@ -124,7 +113,7 @@ async function seed(base: string, from: number, to: number, padding: number): Pr
       node: { id, name: id, description: 'bench pack' },
       node_version: { version: '1.0.0', dependencies: [] },
     });
-    const archive = await zip({ '__init__.py': `NODE_CLASS_MAPPINGS = {}\n`, 'weights.bin': randomBytes(padding) });
+    const archive = await zipOf({ '__init__.py': `NODE_CLASS_MAPPINGS = {}\n`, 'weights.bin': randomBytes(padding) });
     const put = await fetch(pub.signedUrl, {
       method: 'PUT',
       headers: { 'content-type': 'application/zip' },

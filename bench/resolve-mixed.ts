@@ -5,7 +5,7 @@
  * same traffic goes to the bare server, which answers every request from memory.
  */
 import { createRequire } from 'node:module';
-import yazl from 'yazl';
+import { zipOf } from '../test/helpers/flow.js';
 
 export interface AutocannonResult {
   requests: { average: number; total: number };
@@ -76,18 +76,6 @@ export async function createPublisher(
   return { publisherId, nodeId: `bench-live-${suffix}`, pat: tok.body.token, serviceToken, names };
 }
 
-function zip(files: Record<string, string>): Promise<Buffer> {
-  const z = new yazl.ZipFile();
-  for (const [name, content] of Object.entries(files)) z.addBuffer(Buffer.from(content), name);
-  z.end();
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    z.outputStream.on('data', (c: Buffer) => chunks.push(c));
-    z.outputStream.on('end', () => resolve(Buffer.concat(chunks)));
-    z.outputStream.on('error', reject);
-  });
-}
-
 /** One release as comfy-cli and the extraction service make it: three requests. */
 async function publishOnce(base: string, p: Publisher, n: number, archive: Buffer): Promise<boolean> {
   const version = `1.0.${n}`;
@@ -136,7 +124,7 @@ async function publishOnce(base: string, p: Publisher, n: number, archive: Buffe
 let release = 0;
 
 export async function mixedRun(base: string, o: MixedOptions): Promise<MixedResult> {
-  const archive = await zip({ '__init__.py': 'NODE_CLASS_MAPPINGS = {}\n', 'pyproject.toml': '[project]\nname = "bench-live"\n' });
+  const archive = await zipOf({ '__init__.py': 'NODE_CLASS_MAPPINGS = {}\n', 'pyproject.toml': '[project]\nname = "bench-live"\n' });
   let publishes = 0;
   let publishFailures = 0;
   let running = true;

@@ -1,5 +1,5 @@
 /** The requests of bench/soak.ts and how their answers are counted. */
-import yazl from 'yazl';
+import { zipOf } from '../test/helpers/flow.js';
 
 export interface Counts {
   byStatus: Map<number, number>;
@@ -80,14 +80,8 @@ class SoakRelease(SoakNode):
 NODE_CLASS_MAPPINGS = {"SoakNode${pack}": SoakNode, "SoakShared": SoakNode, "SoakRelease${pack}_${release}": SoakRelease}
 NODE_DISPLAY_NAME_MAPPINGS = {"SoakNode${pack}": "Soak node ${pack}"}
 `;
-  const zip = new yazl.ZipFile();
-  zip.addBuffer(Buffer.from(init), '__init__.py');
-  zip.addBuffer(Buffer.from(`[project]\nname = "soak-pack-${pack}"\nversion = "1.0.${release}"\n`), 'pyproject.toml');
-  zip.end();
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    zip.outputStream.on('data', (c: Buffer) => chunks.push(c));
-    zip.outputStream.on('end', () => resolve(Buffer.concat(chunks)));
-    zip.outputStream.on('error', reject);
+  return zipOf({
+    '__init__.py': init,
+    'pyproject.toml': `[project]\nname = "soak-pack-${pack}"\nversion = "1.0.${release}"\n`,
   });
 }
