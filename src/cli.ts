@@ -46,7 +46,27 @@ async function serve(args: string[], io: Io): Promise<number> {
     return 0;
   }
   const { startServer } = await import('./server.js');
-  let server;
+  let server: Awaited<ReturnType<typeof startServer>> | undefined;
+  let stopAsked = false;
+  const shutdown = () =>
+    server!.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        io.err.write(`comfyreg: stopping failed: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.exit(1);
+      },
+    );
+  // SIGTERM or SIGINT: drain within the grace period, then exit 0. A second signal exits at once.
+  // Handled from before the start, so no signal finds the process without a handler: one that
+  // comes while the server starts stops it once started.
+  const stop = () => {
+    process.once('SIGINT', () => process.exit(1));
+    process.once('SIGTERM', () => process.exit(1));
+    if (server) void shutdown();
+    else stopAsked = true;
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
   try {
     server = await startServer(config, { notice: (line) => io.err.write(`${line}\n`) });
   } catch (err) {
@@ -55,20 +75,7 @@ async function serve(args: string[], io: Io): Promise<number> {
     io.err.write(`comfyreg: cannot listen on ${config.host}:${config.port} (${code}); choose another with --port or PORT\n`);
     return 1;
   }
-  // SIGTERM or SIGINT: drain within the grace period, then exit 0. A second signal exits at once.
-  const stop = () => {
-    process.once('SIGINT', () => process.exit(1));
-    process.once('SIGTERM', () => process.exit(1));
-    server!.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        io.err.write(`comfyreg: stopping failed: ${err instanceof Error ? err.message : String(err)}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  if (stopAsked) void shutdown();
   return -1;
 }
 
