@@ -11,7 +11,8 @@
  */
 import SQLite from 'better-sqlite3';
 import path from 'node:path';
-import { comfyNodeTypeRows } from '../src/db/comfy-node-types.js';
+import { comfyNodeTypes } from '../src/contract/comfy-node-types.js';
+import { signature } from '../src/db/comfy-node-types.js';
 import { openDatabase } from '../src/db/database.js';
 
 export interface GenerateOptions {
@@ -236,8 +237,9 @@ export async function generateRegistry(file: string, opts: GenerateOptions): Pro
      values (?, ?, ?, ?, 'run', ?, ?, ?, ?, 0, 0, ?, 0, ?, ?)`,
   );
   const insType = db.prepare(
-    `insert into comfy_node_types (node_version_id, comfy_node_name, direction, type, node_id, listed) values (?, ?, ?, ?, ?, ?)`,
+    `insert into comfy_node_types (node_id, comfy_node_name, direction, type, listed) values (?, ?, ?, ?, ?)`,
   );
+  const insSig = db.prepare(`insert into comfy_node_type_sigs (node_id, comfy_node_name, signature) values (?, ?, ?)`);
   const rt = prng(opts.seed ^ 0x7e5e);
   // Building the type index's secondary indexes once after the rows is far faster than keeping them up row by row.
   const typeIndexes = db
@@ -312,12 +314,14 @@ export async function generateRegistry(file: string, opts: GenerateOptions): Pro
             banned ? 'ComfyNodePolicyBanned' : 'ComfyNodePolicyActive',
             t,
           );
-          // The type index as ingest writes it; the newest version is listed (2 when banned).
-          const listed = v === opts.versionsPerPack - 1 ? (banned ? 2 : 1) : 0;
-          const versionId = versionIds[v];
-          for (const row of comfyNodeTypeRows(nodeId, { node_version_id: versionId, comfy_node_name: names[k], ...n })) {
-            insType.run(versionId, names[k], row.direction, row.type, nodeId, listed);
-            typeRows++;
+          // The type index as ingest writes it: the newest version's nodes, 2 when banned.
+          if (v === opts.versionsPerPack - 1) {
+            const { inputs, outputs } = comfyNodeTypes(n.input_types, n.return_types);
+            insSig.run(nodeId, names[k], signature({ listed: banned ? 2 : 1, inputs, outputs }));
+            for (const [direction, types] of [['input', inputs], ['output', outputs]] as const) {
+              for (const type of types) insType.run(nodeId, names[k], direction, type, banned ? 2 : 1);
+              typeRows += types.length;
+            }
           }
           rows++;
           if (v === opts.versionsPerPack - 1 && !banned && k % 7 === i % 7 && (i * 31 + k) % 5 === 0) resolvable.push(names[k]);
@@ -325,13 +329,13 @@ export async function generateRegistry(file: string, opts: GenerateOptions): Pro
       }
     }
   })();
-  // The pairs of the listed rows, as markListed (src/db/comfy-node-types.ts) derives them.
+  // The input × output pairs of each indexed node, as syncTypeIndex (src/db/comfy-node-types.ts) writes them.
   const pairs = db
     .prepare(
-      `insert into comfy_node_type_pairs (input_type, output_type, listed, node_version_id, comfy_node_name, node_id)
-       select i.type, o.type, i.listed, i.node_version_id, i.comfy_node_name, i.node_id from comfy_node_types i
-       join comfy_node_types o on o.node_version_id = i.node_version_id and o.comfy_node_name = i.comfy_node_name and o.direction = 'output'
-       where i.direction = 'input' and i.listed != 0`,
+      `insert into comfy_node_type_pairs (input_type, output_type, listed, comfy_node_name, node_id)
+       select i.type, o.type, i.listed, i.comfy_node_name, i.node_id from comfy_node_types i
+       join comfy_node_types o on o.node_id = i.node_id and o.comfy_node_name = i.comfy_node_name and o.direction = 'output'
+       where i.direction = 'input'`,
     )
     .run().changes;
   for (const ix of typeIndexes) db.exec(ix.sql);

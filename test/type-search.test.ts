@@ -145,25 +145,43 @@ forEachBackend('type search: GET /comfy-nodes by input and output type', (backen
     assert.deepEqual(await names('output_type=MASK&input_type=IMAGE'), ['tp-a@1.1.0/AnyIn', 'tp-a@1.1.0/MaskFromImage']);
   });
 
+  it('moves with the newest version: kept, changed, dropped and new comfy nodes, and back when it is unpublished', async () => {
+    const c = await publisher(t, 'tpc');
+    await extracted(t, c, 'tp-c', '1.0.0', { Keep: imageToMask, Change: imageToMask, Drop: imageToMask });
+    assert.deepEqual(await names('node_id=tp-c&input_type=IMAGE'), ['tp-c@1.0.0/Change', 'tp-c@1.0.0/Drop', 'tp-c@1.0.0/Keep']);
+    await extracted(t, c, 'tp-c', '1.1.0', { Keep: imageToMask, Change: node({ latent: ['LATENT'] }, ['MASK']), New: imageToMask });
+    assert.deepEqual(await names('node_id=tp-c&input_type=IMAGE'), ['tp-c@1.1.0/Keep', 'tp-c@1.1.0/New']);
+    assert.deepEqual(await names('node_id=tp-c&input_type=LATENT&output_type=MASK'), ['tp-c@1.1.0/Change']);
+    await setPolicy(t, 'tp-c', '1.1.0', 'Keep', 'ComfyNodePolicyBanned');
+    assert.deepEqual(await names('node_id=tp-c&input_type=IMAGE'), ['tp-c@1.1.0/New']);
+    assert.deepEqual(await names('node_id=tp-c&input_type=IMAGE', t.adminToken), ['tp-c@1.1.0/Keep', 'tp-c@1.1.0/New']);
+    const gone = await json(t, 'DELETE', '/publishers/tpc/nodes/tp-c/versions/1.1.0', undefined, c.userToken);
+    assert.equal(gone.status, 204);
+    assert.deepEqual(await names('node_id=tp-c&input_type=IMAGE'), ['tp-c@1.0.0/Change', 'tp-c@1.0.0/Drop', 'tp-c@1.0.0/Keep']);
+    assert.deepEqual(await names('node_id=tp-c&input_type=LATENT'), []);
+  });
+
   it('rebuilds the same index from the stored comfy nodes (the migration backfill)', async () => {
     const db = t.database.db;
     const read = async () => ({
       types: await db
         .selectFrom('comfy_node_types')
         .selectAll()
-        .orderBy(['node_version_id', 'comfy_node_name', 'direction', 'type'])
+        .orderBy(['node_id', 'comfy_node_name', 'direction', 'type'])
         .execute(),
       pairs: await db
         .selectFrom('comfy_node_type_pairs')
         .selectAll()
-        .orderBy(['node_version_id', 'comfy_node_name', 'input_type', 'output_type'])
+        .orderBy(['node_id', 'comfy_node_name', 'input_type', 'output_type'])
         .execute(),
+      sigs: await db.selectFrom('comfy_node_type_sigs').selectAll().orderBy(['node_id', 'comfy_node_name']).execute(),
     });
     const kept = await read();
-    assert.ok(kept.types.some((r) => r.listed === 1) && kept.types.some((r) => r.listed === 2) && kept.types.some((r) => r.listed === 0));
+    assert.ok(kept.types.some((r) => r.listed === 1) && kept.types.some((r) => r.listed === 2));
     assert.ok(kept.pairs.some((r) => r.input_type === '*' && r.output_type === 'MASK'));
     await db.deleteFrom('comfy_node_type_pairs').execute();
     await db.deleteFrom('comfy_node_types').execute();
+    await db.deleteFrom('comfy_node_type_sigs').execute();
     await backfillComfyNodeTypes(db);
     assert.deepEqual(await read(), kept);
   });

@@ -41,7 +41,10 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 
 /** Every input, section by section, as [name, spec array]; entries that are not arrays are skipped. */
 export function linkableInputs(inputTypesText: string): [string, unknown[]][] {
-  const input = parse(inputTypesText);
+  return linkableInputsOf(parse(inputTypesText));
+}
+
+function linkableInputsOf(input: unknown): [string, unknown[]][] {
   if (!isObject(input)) return [];
   const out: [string, unknown[]][] = [];
   for (const section of LINKABLE_SECTIONS) {
@@ -54,11 +57,15 @@ export function linkableInputs(inputTypesText: string): [string, unknown[]][] {
 
 /** The distinct input and output type members of a node (unparseable text has none). */
 export function comfyNodeTypes(inputTypesText: string, returnTypesText: string): ComfyNodeTypes {
+  return typesOfParsed(parse(inputTypesText), parse(returnTypesText));
+}
+
+/** The same from the fields' parsed JSON, for a caller that parsed them already. */
+export function typesOfParsed(inputTypes: unknown, returnTypes: unknown): ComfyNodeTypes {
   const inputs = new Set<string>();
-  for (const [, spec] of linkableInputs(inputTypesText)) for (const t of typeMembers(spec[0])) inputs.add(t);
+  for (const [, spec] of linkableInputsOf(inputTypes)) for (const t of typeMembers(spec[0])) inputs.add(t);
   const outputs = new Set<string>();
-  const returned = parse(returnTypesText);
-  if (Array.isArray(returned)) for (const r of returned) for (const t of typeMembers(r)) outputs.add(t);
+  if (Array.isArray(returnTypes)) for (const r of returnTypes) for (const t of typeMembers(r)) outputs.add(t);
   return { inputs: [...inputs], outputs: [...outputs] };
 }
 

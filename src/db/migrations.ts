@@ -1,5 +1,5 @@
-import { backfillComfyNodeTypes } from './comfy-node-types.js';
 import { mirrorTables } from './mirror-migration.js';
+import { typeIndexByPack } from './type-index-migration.js';
 import { DEFAULT_MIGRATION_TABLE, Migrator, PostgresAdapter, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 /*
@@ -186,12 +186,9 @@ const archiveKeyIndex: Migration = {
 };
 
 /*
- * The comfy-node type index: one row per (comfy node, input or output, type member), so that type
- * search walks an index instead of parsing JSON text. `listed` says whether the row's version is
- * its pack's newest extracted one (1: shown to the public, 2: hidden by a ban or an inactive pack,
- * 0: an older or newer version), kept by src/registry/comfy-node-type-index.ts; the search index
- * leads with it so that a type search reads only the rows it answers with. The listed rows are
- * also kept as input × output pairs, the common "takes X, gives Y" question in one index range.
+ * The first comfy-node type index, keyed by version with a `listed` mark per row. Replaced by
+ * 0009 (src/db/type-index-migration.ts), which drops these tables and fills its own: moving a
+ * pack's newest version re-marked every row of both versions. Kept as it ran, without its backfill.
  */
 const comfyNodeTypes: Migration = {
   async up(db: Kysely<any>) {
@@ -223,7 +220,6 @@ const comfyNodeTypes: Migration = {
       .addPrimaryKeyConstraint('comfy_node_type_pairs_pk', ['input_type', 'output_type', 'listed', 'comfy_node_name', 'node_version_id'])
       .execute();
     await db.schema.createIndex('comfy_node_type_pairs_pack').on('comfy_node_type_pairs').column('node_id').execute();
-    await backfillComfyNodeTypes(db);
   },
 };
 
@@ -249,6 +245,7 @@ const migrations: Record<string, Migration> = {
   '0005_comfy_node_types': comfyNodeTypes,
   '0007_ui_sessions': uiSessions,
   '0008_mirror': mirrorTables,
+  '0009_comfy_node_types_by_pack': typeIndexByPack,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

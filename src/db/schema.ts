@@ -116,26 +116,30 @@ export interface ComfyNodesTable {
   created_at: Timestamp;
 }
 
-/** The comfy-node type index (migration 0005): one row per node, direction and type member. */
+/** The comfy-node type index (migration 0009): one row per pack, comfy node of its newest extracted version, direction and type member. */
 export interface ComfyNodeTypesTable {
-  node_version_id: string;
+  node_id: string;
   comfy_node_name: string;
   direction: 'input' | 'output';
   type: string;
-  /** the pack (nodes.id), to re-mark its rows when its newest extracted version changes */
-  node_id: string;
-  /** 1: in the pack's newest extracted version and public; 2: there but hidden (ban, inactive pack); 0: elsewhere */
+  /** 1: the public sees it; 2: a ban of the comfy node or an inactive pack hides it */
   listed: number;
 }
 
-/** The listed rows of comfy_node_types as (input type, output type) pairs of one node. */
+/** The same rows as (input type, output type) pairs of one comfy node. */
 export interface ComfyNodeTypePairsTable {
   input_type: string;
   output_type: string;
   listed: number;
-  node_version_id: string;
   comfy_node_name: string;
   node_id: string;
+}
+
+/** What comfy_node_types holds for one comfy node, as one string: syncing a pack compares these. */
+export interface ComfyNodeTypeSigsTable {
+  node_id: string;
+  comfy_node_name: string;
+  signature: string;
 }
 
 export interface ExtractionJobsTable {
@@ -218,6 +222,7 @@ export interface Database {
   comfy_nodes: ComfyNodesTable;
   comfy_node_types: ComfyNodeTypesTable;
   comfy_node_type_pairs: ComfyNodeTypePairsTable;
+  comfy_node_type_sigs: ComfyNodeTypeSigsTable;
   extraction_jobs: ExtractionJobsTable;
   meta: MetaTable;
   ui_sessions: UiSessionsTable;
@@ -239,4 +244,6 @@ export type NewNodeVersion = Insertable<NodeVersionsTable>;
 export type ComfyNodeRow = Selectable<ComfyNodesTable>;
 export type NewComfyNode = Insertable<ComfyNodesTable>;
 export type NewComfyNodeType = Insertable<ComfyNodeTypesTable>;
+export type NewComfyNodeTypePair = Insertable<ComfyNodeTypePairsTable>;
+export type NewComfyNodeTypeSig = Insertable<ComfyNodeTypeSigsTable>;
 export type ExtractionJobRow = Selectable<ExtractionJobsTable>;

@@ -9,7 +9,8 @@ import {
   type CreateComfyNodesRequest,
   type Policy,
 } from '../contract/index.js';
-import { comfyNodeTypeRows, insertComfyNodeTypes } from '../db/comfy-node-types.js';
+import { typesOfParsed, type ComfyNodeTypes } from '../contract/comfy-node-types.js';
+import type { FreshVersion } from '../db/comfy-node-types.js';
 import { isUniqueViolation } from '../db/database.js';
 import type { Database, NewComfyNode, NodeVersionRow } from '../db/schema.js';
 import { finishExtraction, queueExtraction } from './extraction-queue.js';
@@ -24,8 +25,12 @@ const JSON_TEXT_FIELDS = [
   ['return_names', 'array'],
 ] as const;
 
-/** Checks what the schema cannot: the three JSON-text fields hold JSON of the right shape. */
-export function assertJsonTextFields(name: string, node: Omit<ComfyNodeInput, 'comfy_node_name'>): void {
+/**
+ * Checks what the schema cannot: the three JSON-text fields hold JSON of the right shape. Returns
+ * the comfy node's types, read from the values it parsed.
+ */
+export function assertJsonTextFields(name: string, node: Omit<ComfyNodeInput, 'comfy_node_name'>): ComfyNodeTypes {
+  const parsed: Partial<Record<(typeof JSON_TEXT_FIELDS)[number][0], unknown>> = {};
   for (const [field, shape] of JSON_TEXT_FIELDS) {
     const text = node[field];
     if (text === undefined) continue;
@@ -37,17 +42,22 @@ export function assertJsonTextFields(name: string, node: Omit<ComfyNodeInput, 'c
     }
     const ok = shape === 'array' ? Array.isArray(value) : typeof value === 'object' && value !== null && !Array.isArray(value);
     if (!ok) throw fail('INVALID_JSON_TEXT', `nodes["${name}"].${field}`, `must be JSON text of an ${shape}`);
+    parsed[field] = value;
   }
+  return typesOfParsed(parsed.input_types, parsed.return_types);
 }
 
-function validate(input: CreateComfyNodesRequest): void {
+/** Validates the request; the types of each comfy node, by name. */
+function validate(input: CreateComfyNodesRequest): Map<string, ComfyNodeTypes> {
   if (input.status !== undefined && !EXTRACT_STATUS_PATTERN.test(input.status)) throw fail('INVALID_EXTRACT_STATUS');
   const names = Object.keys(input.nodes ?? {});
   if (names.length > MAX_COMFY_NODES) throw fail('TOO_MANY_COMFY_NODES', MAX_COMFY_NODES);
+  const types = new Map<string, ComfyNodeTypes>();
   for (const name of names) {
     if (name.length === 0 || [...name].length > MAX_COMFY_NODE_NAME) throw fail('INVALID_COMFY_NODE_NAME', MAX_COMFY_NODE_NAME);
-    assertJsonTextFields(name, input.nodes![name]);
+    types.set(name, assertJsonTextFields(name, input.nodes![name]));
   }
+  return types;
 }
 
 function buildInfoText(info: CloudBuildInfoInput | undefined): string {
@@ -121,8 +131,9 @@ async function insertComfyNodes(
   trx: Transaction<Database>,
   v: NodeVersionRow,
   nodes: Record<string, ComfyNodeInput>,
+  types: Map<string, ComfyNodeTypes>,
   t: string,
-): Promise<void> {
+): Promise<FreshVersion> {
   const existing = await trx.selectFrom('comfy_nodes').select('comfy_node_name').where('node_version_id', '=', v.id).limit(1).execute();
   if (existing.length > 0) throw fail('COMFY_NODES_EXIST', v.version, v.node_id);
   const inherited = await inheritedPolicies(trx, v);
@@ -135,15 +146,12 @@ async function insertComfyNodes(
       .values(rows.slice(i, i + INSERT_CHUNK))
       .execute();
   }
-  await insertComfyNodeTypes(
-    trx,
-    rows.flatMap((r) => comfyNodeTypeRows(v.node_id, r)),
-  );
+  return { versionId: v.id, nodes: rows.map((r) => ({ ...r, types: types.get(r.comfy_node_name) })) };
 }
 
 /** CreateComfyNodes (contract §2); the route gate lets only the extraction service and admins call it. */
 export async function createComfyNodes(reg: Registry, nodeId: string, version: string, input: CreateComfyNodesRequest): Promise<void> {
-  validate(input);
+  const types = validate(input);
   const buildInfo = buildInfoText(input.cloud_build_info);
   const reason = input.reason ?? '';
   const succeeded = input.success !== false;
@@ -151,7 +159,7 @@ export async function createComfyNodes(reg: Registry, nodeId: string, version: s
     const list = await reg.db.transaction().execute(async (trx) => {
       const v = await lockVersion(reg, trx, nodeId, version);
       const watched = await watchPack(trx, v.node_id);
-      if (succeeded) await insertComfyNodes(trx, v, input.nodes ?? {}, timestamp(reg));
+      const fresh = succeeded ? await insertComfyNodes(trx, v, input.nodes ?? {}, types, timestamp(reg)) : undefined;
       await trx
         .updateTable('node_versions')
         .set({
@@ -162,7 +170,7 @@ export async function createComfyNodes(reg: Registry, nodeId: string, version: s
         .where('id', '=', v.id)
         .execute();
       await finishExtraction(trx, v.id);
-      await refreshLatest(trx, v.node_id);
+      await refreshLatest(trx, v.node_id, fresh);
       return announce(reg, trx, await watched(await namesOfVersions(trx, [v.id])));
     });
     changed(reg, list);
@@ -178,7 +186,6 @@ export async function deleteComfyNodes(reg: Registry, nodeId: string, version: s
     const v = await lockVersion(reg, trx, nodeId, version);
     const watched = await watchPack(trx, v.node_id);
     const names = await namesOfVersions(trx, [v.id]);
-    await trx.deleteFrom('comfy_node_types').where('node_version_id', '=', v.id).execute();
     await trx.deleteFrom('comfy_nodes').where('node_version_id', '=', v.id).execute();
     await trx
       .updateTable('node_versions')

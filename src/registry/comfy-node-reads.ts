@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { LIVE_VERSION_STATUSES, fail, type ComfyNodeUpdate } from '../contract/index.js';
 import type { ComfyNodeRow, NodeRow, NodeVersionRow } from '../db/schema.js';
 import { assertJsonTextFields } from './comfy-node-ingest.js';
-import { reindexComfyNode } from './comfy-node-type-index.js';
+import { syncTypeIndex } from '../db/comfy-node-types.js';
 import { findVersion, getNode, getVersion } from './nodes.js';
 import { isAdmin, type Principal } from './principals.js';
 import type { Registry } from './registry.js';
@@ -81,9 +81,9 @@ export async function updateComfyNode(
   if (Object.keys(columns).length > 0) {
     await reg.db.transaction().execute(async (trx) => {
       await trx.updateTable('comfy_nodes').set(columns).where('node_version_id', '=', v.id).where('comfy_node_name', '=', name).execute();
-      if (columns.input_types !== undefined || columns.return_types !== undefined || columns.policy !== undefined) {
-        await reindexComfyNode(trx, node.id, v.id, name);
-      }
+      const indexed = columns.input_types !== undefined || columns.return_types !== undefined || columns.policy !== undefined;
+      // The type index holds the newest extracted version only.
+      if (indexed && v.id === node.latest_extracted_version_id) await syncTypeIndex(trx, node.id);
     });
     await announceCommitted(reg, [keys.pack(node.id), keys.name(name)]);
   }

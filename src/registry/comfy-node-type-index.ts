@@ -1,8 +1,6 @@
-import { sql, type Expression, type SqlBool, type Transaction } from 'kysely';
+import { sql, type Expression, type SqlBool } from 'kysely';
 import { LIVE_VERSION_STATUSES, fail } from '../contract/index.js';
 import { WILDCARD, comfyNodeTypes, queryMembers, wildcardMatches } from '../contract/comfy-node-types.js';
-import { comfyNodeTypeRows, insertComfyNodeTypes, markListed } from '../db/comfy-node-types.js';
-import type { Database } from '../db/schema.js';
 import { isAdmin, type Principal } from './principals.js';
 import type { Registry } from './registry.js';
 import { normalizeVersion } from './semver.js';
@@ -14,19 +12,6 @@ import { containsPattern, type ComfyNodeWithVersion } from './comfy-node-reads.j
 const NOT_EXTRACTED = ['pending', 'failed'];
 /** Type conditions one search may carry, per direction. */
 export const MAX_TYPE_FILTERS = 8;
-
-/** Re-indexes one comfy node after UpdateComfyNode changed its types or its policy. */
-export async function reindexComfyNode(trx: Transaction<Database>, nodeId: string, versionId: string, name: string): Promise<void> {
-  await trx.deleteFrom('comfy_node_types').where('node_version_id', '=', versionId).where('comfy_node_name', '=', name).execute();
-  const row = await trx
-    .selectFrom('comfy_nodes')
-    .select(['node_version_id', 'comfy_node_name', 'input_types', 'return_types'])
-    .where('node_version_id', '=', versionId)
-    .where('comfy_node_name', '=', name)
-    .executeTakeFirst();
-  if (row) await insertComfyNodeTypes(trx, comfyNodeTypeRows(nodeId, row));
-  await markListed(trx, nodeId);
-}
 
 export interface TypeSearch {
   nodeId?: string;
@@ -78,70 +63,134 @@ export async function searchComfyNodes(
 ): Promise<{ rows: TypeMatch[]; total: number }> {
   const conds = conditions(s);
   const admin = isAdmin(p);
-  const db = reg.db;
-
-  // Which versions: the listed marks, or the versions nodeVersion names.
-  let versionIds: string[] | undefined;
-  if (s.nodeVersion !== undefined) {
-    const forms = [...new Set([s.nodeVersion, normalizeVersion(s.nodeVersion) ?? s.nodeVersion])];
-    let q = db
-      .selectFrom('node_versions')
-      .innerJoin('nodes', 'nodes.id', 'node_versions.node_id')
-      .select('node_versions.id')
-      .where('node_versions.version', 'in', forms)
-      .where('node_versions.comfy_node_extract_status', 'not in', NOT_EXTRACTED);
-    if (!admin) q = q.where('nodes.status', '=', 'NodeStatusActive').where('node_versions.status', 'in', LIVE_VERSION_STATUSES);
-    if (s.nodeId) q = q.where('nodes.key', '=', s.nodeId.toLowerCase());
-    versionIds = (await q.execute()).map((r) => r.id);
-  } else if (s.nodeId) {
-    const node = await db
-      .selectFrom('nodes')
-      .select('latest_extracted_version_id')
-      .where('key', '=', s.nodeId.toLowerCase())
-      .executeTakeFirst();
-    versionIds = node?.latest_extracted_version_id ? [node.latest_extracted_version_id] : [];
+  if (s.nodeVersion !== undefined) return searchNamedVersions(reg, conds, s, admin, paging);
+  let nodeIds: string[] | undefined;
+  if (s.nodeId) {
+    const node = await reg.db.selectFrom('nodes').select('id').where('key', '=', s.nodeId.toLowerCase()).executeTakeFirst();
+    if (!node) return { rows: [], total: 0 };
+    nodeIds = [node.id];
   }
-  if (versionIds?.length === 0) return { rows: [], total: 0 };
-  const listed = s.nodeVersion === undefined ? (admin ? [1, 2] : [1]) : undefined;
-  // Public reads in named versions check the ban on the row itself; listed marks already say it.
-  const needsRow = s.q !== undefined || (listed === undefined && !admin);
-
-  const rowFilter = (eb: any) => {
-    const filters: Expression<SqlBool>[] = [];
-    if (s.q !== undefined) filters.push(likeAny(containsPattern(s.q))(eb));
-    if (!admin) filters.push(eb('comfy_nodes.policy', '!=', 'ComfyNodePolicyBanned'));
-    return eb.and(filters);
-  };
   if (conds.length > 0) {
-    const scope = { listed, versionIds, name: s.comfyNodeName, rowFilter: needsRow ? rowFilter : undefined };
+    const scope = { listed: admin ? [1, 2] : [1], nodeIds, name: s.comfyNodeName, rowFilter: s.q !== undefined ? textFilter(s, true) : undefined };
     const { total, keys } = await rangeSearch(reg, conds, scope, paging);
-    return { rows: await pageRows(reg, keys, s.inputTypes), total };
+    return { rows: await pageRows(reg, await newestVersionKeys(reg, keys), s.inputTypes), total };
   }
-  // q alone: the rows of the chosen versions, read from comfy_nodes.
-  let rows = db
+  // q alone: the rows of the newest versions, read from comfy_nodes.
+  let rows = reg.db
     .selectFrom('comfy_nodes')
-    .innerJoin('node_versions', 'node_versions.id', 'comfy_nodes.node_version_id')
-    .innerJoin('nodes', 'nodes.id', 'node_versions.node_id')
-    .where(rowFilter);
-  if (versionIds) rows = rows.where('comfy_nodes.node_version_id', 'in', versionIds);
-  else {
-    rows = rows.whereRef('nodes.latest_extracted_version_id', '=', 'comfy_nodes.node_version_id');
-    if (!admin) rows = rows.where('nodes.status', '=', 'NodeStatusActive');
-  }
+    .innerJoin('nodes', 'nodes.latest_extracted_version_id', 'comfy_nodes.node_version_id')
+    .where(textFilter(s, admin));
+  if (nodeIds) rows = rows.where('nodes.id', 'in', nodeIds);
+  if (!admin) rows = rows.where('nodes.status', '=', 'NodeStatusActive');
   if (s.comfyNodeName !== undefined) rows = rows.where('comfy_nodes.comfy_node_name', '=', s.comfyNodeName);
   const { total } = await rows.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
   const keys = await rows
     .select(['comfy_nodes.node_version_id', 'comfy_nodes.comfy_node_name'])
     .orderBy('comfy_nodes.comfy_node_name')
-    .orderBy('comfy_nodes.node_version_id')
+    .orderBy('nodes.id')
     .limit(paging.limit)
     .offset(paging.offset)
     .execute();
   return { rows: await pageRows(reg, keys, []), total: Number(total) };
 }
 
+/** The filter on comfy_nodes rows: `q`, and the ban (which the index's marks already say). */
+const textFilter = (s: TypeSearch, admin: boolean) => (eb: any) => {
+  const filters: Expression<SqlBool>[] = [];
+  if (s.q !== undefined) filters.push(likeAny(containsPattern(s.q))(eb));
+  if (!admin) filters.push(eb('comfy_nodes.policy', '!=', 'ComfyNodePolicyBanned'));
+  return eb.and(filters);
+};
+
+const SCAN_PAGE = 1000;
+
+/**
+ * A search in the versions `nodeVersion` names: the index holds newest versions only, so these
+ * versions' comfy nodes are read in name order, a page at a time, and their types checked here.
+ */
+async function searchNamedVersions(
+  reg: Registry,
+  conds: Condition[],
+  s: TypeSearch,
+  admin: boolean,
+  paging: PageWindow,
+): Promise<{ rows: TypeMatch[]; total: number }> {
+  const forms = [...new Set([s.nodeVersion!, normalizeVersion(s.nodeVersion!) ?? s.nodeVersion!])];
+  let named = reg.db
+    .selectFrom('node_versions')
+    .innerJoin('nodes', 'nodes.id', 'node_versions.node_id')
+    .select('node_versions.id')
+    .where('node_versions.version', 'in', forms)
+    .where('node_versions.comfy_node_extract_status', 'not in', NOT_EXTRACTED);
+  if (!admin) named = named.where('nodes.status', '=', 'NodeStatusActive').where('node_versions.status', 'in', LIVE_VERSION_STATUSES);
+  if (s.nodeId) named = named.where('nodes.key', '=', s.nodeId.toLowerCase());
+  const versionIds = (await named.execute()).map((r) => r.id);
+  if (versionIds.length === 0) return { rows: [], total: 0 };
+  let rows = reg.db.selectFrom('comfy_nodes').where('comfy_nodes.node_version_id', 'in', versionIds).where(textFilter(s, admin));
+  if (s.comfyNodeName !== undefined) rows = rows.where('comfy_nodes.comfy_node_name', '=', s.comfyNodeName);
+  if (conds.length === 0) {
+    const { total } = await rows.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
+    const keys = await rows
+      .select(['comfy_nodes.node_version_id', 'comfy_nodes.comfy_node_name'])
+      .orderBy('comfy_nodes.comfy_node_name')
+      .orderBy('comfy_nodes.node_version_id')
+      .limit(paging.limit)
+      .offset(paging.offset)
+      .execute();
+    return { rows: await pageRows(reg, keys, []), total: Number(total) };
+  }
+  const meets = (inputs: string[], outputs: string[]) =>
+    conds.every((c) => (c.direction === 'input' ? inputs : outputs).some((t) => c.members.includes(t)));
+  let total = 0;
+  const page: VersionKey[] = [];
+  let after: VersionKey | undefined;
+  for (;;) {
+    let q = rows
+      .select(['comfy_nodes.node_version_id', 'comfy_nodes.comfy_node_name', 'comfy_nodes.input_types', 'comfy_nodes.return_types'])
+      .orderBy('comfy_nodes.comfy_node_name')
+      .orderBy('comfy_nodes.node_version_id')
+      .limit(SCAN_PAGE);
+    if (after) {
+      const { node_version_id: v, comfy_node_name: n } = after;
+      q = q.where((eb) =>
+        eb.or([eb('comfy_nodes.comfy_node_name', '>', n), eb.and([eb('comfy_nodes.comfy_node_name', '=', n), eb('comfy_nodes.node_version_id', '>', v)])]),
+      );
+    }
+    const scanned = await q.execute();
+    for (const r of scanned) {
+      const { inputs, outputs } = comfyNodeTypes(r.input_types, r.return_types);
+      if (!meets(inputs, outputs)) continue;
+      if (total >= paging.offset && page.length < paging.limit) page.push(r);
+      total++;
+    }
+    if (scanned.length < SCAN_PAGE) break;
+    after = scanned[scanned.length - 1]!;
+  }
+  return { rows: await pageRows(reg, page, s.inputTypes), total };
+}
+
+interface VersionKey {
+  node_version_id: string;
+  comfy_node_name: string;
+}
+
+/** The index's keys (pack, name) as (newest extracted version, name). */
+async function newestVersionKeys(reg: Registry, keys: Key[]): Promise<VersionKey[]> {
+  if (keys.length === 0) return [];
+  const nodes = await reg.db
+    .selectFrom('nodes')
+    .select(['id', 'latest_extracted_version_id'])
+    .where('id', 'in', [...new Set(keys.map((k) => k.node_id))])
+    .execute();
+  const newest = new Map(nodes.map((n) => [n.id, n.latest_extracted_version_id]));
+  return keys.flatMap((k) => {
+    const v = newest.get(k.node_id);
+    return v ? [{ node_version_id: v, comfy_node_name: k.comfy_node_name }] : [];
+  });
+}
+
 /** The full rows of a page of keys, with their pack and version, in the page's order. */
-async function pageRows(reg: Registry, page: Key[], asked: string[]): Promise<TypeMatch[]> {
+async function pageRows(reg: Registry, page: VersionKey[], asked: string[]): Promise<TypeMatch[]> {
   if (page.length === 0) return [];
   const rows = await reg.db
     .selectFrom('comfy_nodes')

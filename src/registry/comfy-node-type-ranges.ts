@@ -17,16 +17,18 @@ export interface Condition {
 }
 
 export interface Scope {
-  /** the listed marks searched (the newest versions), or undefined when versionIds says which */
-  listed?: number[];
-  versionIds?: string[];
+  /** the listed marks searched: [1] for the public, [1, 2] for admins */
+  listed: number[];
+  /** the packs searched, when not all */
+  nodeIds?: string[];
   name?: string;
-  /** a filter on the comfy_nodes row (text, a ban), which then is joined */
+  /** a filter on the comfy_nodes row (its text), which then is joined */
   rowFilter?: (eb: any) => Expression<SqlBool>;
 }
 
+/** A comfy node of a pack's newest extracted version. */
 export interface Key {
-  node_version_id: string;
+  node_id: string;
   comfy_node_name: string;
 }
 
@@ -50,8 +52,8 @@ const typeRange = (c: Condition, member: string): Range => ({
 /** Conditions from the rarest: a capped count of each; on a tie outputs first (inputs also match `*`), then fewer members. */
 async function rarestFirst(reg: Registry, conds: Condition[], scope: Scope): Promise<Condition[]> {
   const inputs = conds.filter((c) => c.direction === 'input').length;
-  // One input and one output condition of the newest versions: their pairs drive, whatever the sizes.
-  if (conds.length <= 1 || (scope.listed && inputs === 1 && conds.length === 2)) return conds;
+  // One input and one output condition: their pairs drive, whatever the sizes.
+  if (conds.length <= 1 || (inputs === 1 && conds.length === 2)) return conds;
   const sizes = await Promise.all(
     conds.map(async (c) => {
       const probe = within(
@@ -74,8 +76,8 @@ async function rarestFirst(reg: Registry, conds: Condition[], scope: Scope): Pro
 /** A range's fixed columns and the scope on alias `r`. */
 function within(q: any, range: Range, scope: Scope, alias = 'r'): any {
   for (const [column, value] of range.fixed) q = q.where(`${alias}.${column}`, '=', value);
-  if (scope.listed) q = q.where(`${alias}.listed`, 'in', scope.listed);
-  if (scope.versionIds) q = q.where(`${alias}.node_version_id`, 'in', scope.versionIds);
+  q = q.where(`${alias}.listed`, 'in', scope.listed);
+  if (scope.nodeIds) q = q.where(`${alias}.node_id`, 'in', scope.nodeIds);
   if (scope.name !== undefined) q = q.where(`${alias}.comfy_node_name`, '=', scope.name);
   return q;
 }
@@ -84,8 +86,8 @@ function within(q: any, range: Range, scope: Scope, alias = 'r'): any {
 function inRange(eb: any, range: Range, alias: string): Expression<SqlBool> {
   let q = eb
     .selectFrom(`${range.table} as ${alias}`)
-    .select(`${alias}.node_version_id`)
-    .whereRef(`${alias}.node_version_id`, '=', 'r.node_version_id')
+    .select(`${alias}.node_id`)
+    .whereRef(`${alias}.node_id`, '=', 'r.node_id')
     .whereRef(`${alias}.comfy_node_name`, '=', 'r.comfy_node_name')
     // A node's rows share its mark; naming it lets a probe of the pairs key reach the node.
     .whereRef(`${alias}.listed`, '=', 'r.listed');
@@ -97,7 +99,7 @@ function inRange(eb: any, range: Range, alias: string): Expression<SqlBool> {
 function plan(ordered: Condition[], scope: Scope): { ranges: Range[]; rest: Condition[] } {
   const input = ordered.find((c) => c.direction === 'input');
   const output = ordered.find((c) => c.direction === 'output');
-  if (scope.listed && input && output) {
+  if (input && output) {
     const ranges = input.members.flatMap((i) =>
       output.members.map((o): Range => ({
         table: 'comfy_node_type_pairs',
@@ -116,15 +118,16 @@ function plan(ordered: Condition[], scope: Scope): { ranges: Range[]; rest: Cond
 /** The keys of range `k` that meet everything, and are in no earlier range. */
 function rangeQuery(reg: Registry, ranges: Range[], k: number, rest: Condition[], scope: Scope): any {
   const range = ranges[k]!;
-  let q = within((reg.db as any).selectFrom(`${range.table} as r`), range, scope).select(['r.node_version_id', 'r.comfy_node_name']);
+  let q = within((reg.db as any).selectFrom(`${range.table} as r`), range, scope).select(['r.node_id', 'r.comfy_node_name']);
   for (let j = 0; j < k; j++) q = q.where((eb: any) => eb.not(inRange(eb, ranges[j]!, `e${j}`)));
   rest.forEach((c, i) => {
     q = q.where((eb: any) => eb.or(c.members.map((m, n) => inRange(eb, typeRange(c, m), `c${i}_${n}`))));
   });
   if (scope.rowFilter) {
     q = q
+      .innerJoin('nodes as rn', 'rn.id', 'r.node_id')
       .innerJoin('comfy_nodes', (j: any) =>
-        j.onRef('comfy_nodes.node_version_id', '=', 'r.node_version_id').onRef('comfy_nodes.comfy_node_name', '=', 'r.comfy_node_name'),
+        j.onRef('comfy_nodes.node_version_id', '=', 'rn.latest_extracted_version_id').onRef('comfy_nodes.comfy_node_name', '=', 'r.comfy_node_name'),
       )
       .where(scope.rowFilter);
   }
@@ -136,9 +139,9 @@ const byName = (a: Key, b: Key) =>
     ? -1
     : a.comfy_node_name > b.comfy_node_name
       ? 1
-      : a.node_version_id < b.node_version_id
+      : a.node_id < b.node_id
         ? -1
-        : a.node_version_id > b.node_version_id
+        : a.node_id > b.node_id
           ? 1
           : 0;
 
@@ -165,7 +168,7 @@ export async function rangeSearch(
     fronts.push(
       ...((await q
         .orderBy('r.comfy_node_name')
-        .orderBy('r.node_version_id')
+        .orderBy('r.node_id')
         .limit(paging.offset + paging.limit)
         .execute()) as Key[]),
     );

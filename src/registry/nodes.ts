@@ -1,6 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import { LIVE_VERSION_STATUSES, fail, type NodeInput, type NodeStatus } from '../contract/index.js';
-import { markListed } from '../db/comfy-node-types.js';
+import { syncTypeIndex, type FreshVersion } from '../db/comfy-node-types.js';
 import { isUniqueViolation } from '../db/database.js';
 import type { Database, NodeRow, NodeVersionRow, PublisherRow } from '../db/schema.js';
 import { pageOfNodes, type PageWindow } from './paging.js';
@@ -132,7 +132,7 @@ async function setNodeStatus(reg: Registry, p: Principal, publisherId: string, n
   const node = await ownedNode(reg, p, publisherId, nodeId);
   const list = await reg.db.transaction().execute(async (trx) => {
     await trx.updateTable('nodes').set({ status }).where('id', '=', node.id).execute();
-    await markListed(trx, node.id);
+    await syncTypeIndex(trx, node.id);
     return announce(reg, trx, [keys.pack(node.id), ...(await namesOfPack(trx, node.id))]);
   });
   changed(reg, list);
@@ -199,8 +199,11 @@ export async function listVersions(reg: Registry, nodeId: string, p: Principal):
   return rows.sort((a, b) => compareVersions(b.version, a.version));
 }
 
-/** Re-derives the two denormalised version pointers of a node; call inside the writing transaction. */
-export async function refreshLatest(db: Db, nodeId: string): Promise<void> {
+/**
+ * Re-derives the two denormalised version pointers of a node; call inside the writing transaction.
+ * `fresh`: the comfy nodes a caller just stored, so the type index need not read them back.
+ */
+export async function refreshLatest(db: Db, nodeId: string, fresh?: FreshVersion): Promise<void> {
   // Take the node's row lock first (a no-op update works on both databases): two transactions
   // changing versions of one pack then re-derive the pointers one after the other, each seeing the
   // other's committed versions, instead of the later commit writing a pointer read before it.
@@ -223,8 +226,8 @@ export async function refreshLatest(db: Db, nodeId: string): Promise<void> {
     .set({ latest_version_id: latest?.id ?? null, latest_extracted_version_id: extracted?.id ?? null })
     .where('id', '=', nodeId)
     .execute();
-  // The type index marks the newest extracted version's rows: re-mark only when it moved.
-  if ((before?.latest_extracted_version_id ?? null) !== (extracted?.id ?? null)) await markListed(db, nodeId);
+  // The type index holds the newest extracted version's comfy nodes: sync only when it moved.
+  if ((before?.latest_extracted_version_id ?? null) !== (extracted?.id ?? null)) await syncTypeIndex(db, nodeId, fresh);
 }
 
 /** A node with what its API shape shows: its publisher and latest version. */
