@@ -140,4 +140,32 @@ postgresOnly('answer cache across PostgreSQL instances', () => {
       await a.close();
     }
   });
+
+  it("leaves alone what registries in other schemas of the database write", async () => {
+    const a = await startRegistry('postgres');
+    const c = await startRegistry('postgres');
+    try {
+      // Once A hears a notification of its own, it has heard every one sent before (one listener, commit order).
+      const heard = async () => {
+        const before = a.reg.changes.now;
+        await sql`SELECT pg_notify('comfyreg_changes', 'keys@' || current_schema() || ':pack:unrelated')`.execute(a.database.db);
+        await whenChanged(a.reg, 'A to hear its own notification', async () => a.reg.changes.now > before);
+      };
+      const w = await publisher(a, 'own-pub');
+      await extracted(a, w, 'own-pack', '1.0.0', ['OwnNode']);
+      await heard();
+      await get(a.url, '/comfy-nodes/OwnNode/node');
+      const hits = a.app.readCache!.hits;
+      // Writes in C's schema for the same ids and names: its triggers' notifications and its keyed ones.
+      const other = await publisher(c, 'own-pub');
+      await extracted(c, other, 'own-pack', '1.0.0', ['OwnNode']);
+      await setPolicy(c, 'own-pack', '1.0.0', 'OwnNode', 'ComfyNodePolicyBanned');
+      await heard();
+      assert.equal((await get(a.url, '/comfy-nodes/OwnNode/node')).status, 200);
+      assert.equal(a.app.readCache!.hits, hits + 1, "A's answer survived C's writes");
+    } finally {
+      await c.close();
+      await a.close();
+    }
+  });
 });

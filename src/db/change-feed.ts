@@ -72,13 +72,16 @@ export const changeKeys = {
   publisher: (id: string) => `publisher:${id}`,
 } as const;
 
-/** NOTIFY payloads are at most 8,000 bytes; keys travel in as many notifications as they need. */
+/**
+ * NOTIFY payloads are at most 8,000 bytes; keys travel in as many notifications as they need,
+ * each `keys:` and the keys a line each (the sender puts its schema after `keys`, see announce).
+ */
 export function notificationPayloads(keys: readonly string[]): string[] {
   const out: string[] = [];
   let current = 'keys:';
   for (const k of keys) {
     if (Buffer.byteLength(k) > 7000) continue;
-    if (Buffer.byteLength(current) + Buffer.byteLength(k) + 1 > 7900) {
+    if (Buffer.byteLength(current) + Buffer.byteLength(k) + 1 > 7800) {
       out.push(current);
       current = 'keys:';
     }
@@ -88,10 +91,21 @@ export function notificationPayloads(keys: readonly string[]): string[] {
   return out;
 }
 
-/** Keys of a notification: `keys:` payloads name them; any other payload (a trigger's table name) means `all`. */
-export function keysOfNotification(payload: string | undefined): string[] {
-  if (!payload?.startsWith('keys:')) return ['all'];
-  return payload.slice(5).split('\n').filter(Boolean);
+/**
+ * Keys of a notification to a listener in `schema`: `keys@<schema>:` payloads name them, and a
+ * trigger's `<table>@<schema>` means `all`. Another schema's writes (another registry sharing the
+ * database) change nothing here. Payloads without a schema (from instances not yet upgraded) mean what they say.
+ */
+export function keysOfNotification(payload: string | undefined, schema: string): string[] {
+  if (payload === undefined) return ['all'];
+  if (payload.startsWith('keys@')) {
+    const colon = payload.indexOf(':');
+    if (colon < 0 || payload.slice(5, colon) !== schema) return [];
+    return payload.slice(colon + 1).split('\n').filter(Boolean);
+  }
+  if (payload.startsWith('keys:')) return payload.slice(5).split('\n').filter(Boolean);
+  const at = payload.lastIndexOf('@');
+  return at >= 0 && payload.slice(at + 1) !== schema ? [] : ['all'];
 }
 
 function writtenTable(node: RootOperationNode): string | undefined {
@@ -158,7 +172,12 @@ export async function listenForChanges(
       connectionTimeoutMillis: 5000,
       ...(schema ? { options: `-c search_path=${schema}` } : {}),
     });
-    c.on('notification', (msg) => feed.touch(keysOfNotification(msg.payload)));
+    // Until the schema is known (a moment after connecting), every notification counts as `all`.
+    let own: string | undefined;
+    c.on('notification', (msg) => {
+      const keys = own === undefined ? ['all'] : keysOfNotification(msg.payload, own);
+      if (keys.length > 0) feed.touch(keys);
+    });
     c.on('error', (err) => {
       feed.trusted = false;
       feed.touchEverything();
@@ -167,6 +186,7 @@ export async function listenForChanges(
     });
     try {
       await c.connect();
+      own = (await c.query<{ s: string }>('SELECT current_schema() AS s')).rows[0]!.s;
       await c.query(`LISTEN ${CHANGE_CHANNEL}`);
     } catch (err) {
       c.removeAllListeners('error');

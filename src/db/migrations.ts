@@ -178,6 +178,18 @@ const changeNotifications: Migration = {
   },
 };
 
+/*
+ * PostgreSQL only: the trigger's notification names its schema (`<table>@<schema>`), so that
+ * registries in other schemas of the same database do not empty their caches for it.
+ */
+const notificationsBySchema: Migration = {
+  async up(db: Kysely<any>) {
+    if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return;
+    await sql`CREATE OR REPLACE FUNCTION comfyreg_notify_change() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN PERFORM pg_notify('comfyreg_changes', TG_TABLE_NAME || '@' || TG_TABLE_SCHEMA); RETURN NULL; END $$`.execute(db);
+  },
+};
+
 /* Downloads find their version by archive key, to refuse archives the extractor refused. */
 const archiveKeyIndex: Migration = {
   async up(db: Kysely<any>) {
@@ -246,6 +258,7 @@ const migrations: Record<string, Migration> = {
   '0007_ui_sessions': uiSessions,
   '0008_mirror': mirrorTables,
   '0009_comfy_node_types_by_pack': typeIndexByPack,
+  '0010_notifications_by_schema': notificationsBySchema,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import { changeKeys, notificationPayloads } from '../db/change-feed.js';
+import { CHANGE_CHANNEL, changeKeys, notificationPayloads } from '../db/change-feed.js';
 import type { Database } from '../db/schema.js';
 import type { Registry } from './registry.js';
 
@@ -15,7 +15,10 @@ export const keys = changeKeys;
 export async function announce(reg: Registry, db: Db, changed: Iterable<string>): Promise<string[]> {
   const list = [...new Set(changed)];
   if (reg.dialect === 'postgres') {
-    for (const payload of notificationPayloads(list)) await sql`SELECT pg_notify('comfyreg_changes', ${payload})`.execute(db);
+    // `keys@<schema>:`: listeners of other registries sharing the database leave them alone.
+    for (const payload of notificationPayloads(list)) {
+      await sql`SELECT pg_notify(${CHANGE_CHANNEL}, 'keys@' || current_schema() || ${payload.slice('keys'.length)})`.execute(db);
+    }
   }
   return list;
 }
