@@ -177,12 +177,28 @@ async function record(base: string, paths: string[], into: Answers): Promise<voi
 
 let runs = 0;
 
+/** The answer cache's hits and misses so far, from the server's /metrics (zeros for the bare server). */
+async function cacheCounts(base: string): Promise<{ hits: number; misses: number }> {
+  const text = await fetch(`${base}/metrics`).then((r) => (r.ok ? r.text() : ''), () => '');
+  const count = (name: string) => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+  return { hits: count('comfyreg_read_cache_hits_total'), misses: count('comfyreg_read_cache_misses_total') };
+}
+
+/** The share of cacheable requests between two counts that the cache answered. */
+const hitRate = (a: { hits: number; misses: number }, b: { hits: number; misses: number }) => {
+  const hits = b.hits - a.hits;
+  const all = hits + b.misses - a.misses;
+  return all === 0 ? 'none cacheable' : `cache hits ${fmt((100 * hits) / all, 1)}%`;
+};
+
 /** A server child under the steady load, then under the mixed load. */
 async function measure(mode: string, arg: string, paths: string[], installPaths: string[], liveNames: string[]) {
   const server = await startChild(mode, arg);
   try {
     await load(server.base, paths, 2);
+    const before = await cacheCounts(server.base);
     const steady = await load(server.base, paths, DURATION);
+    const afterSteady = await cacheCounts(server.base);
     const suffix = `r${process.pid}x${++runs}`;
     const publisher =
       mode === 'serve-bare'
@@ -196,7 +212,8 @@ async function measure(mode: string, arg: string, paths: string[], installPaths:
       installRate: INSTALL_RATE,
       publisher,
     });
-    return { steady, mixed };
+    const afterMixed = await cacheCounts(server.base);
+    return { steady, mixed, hitRate: { steady: hitRate(before, afterSteady), mixed: hitRate(afterSteady, afterMixed) } };
   } finally {
     await stopChild(server.proc);
   }
@@ -260,7 +277,7 @@ async function main(): Promise<void> {
     console.log(
       `\nGET /comfy-nodes/{name}/node on ${where}, ${CONNECTIONS} connections, ${DURATION} s, ${paths.length} rotating names, ~${fmt(avgBytes)} B answers`,
     );
-    console.log(`  comfyreg (${fmt(big.rows)} rows):      ${line(reg.steady)} (ratio ${ratio(reg.steady, raw.steady)})`);
+    console.log(`  comfyreg (${fmt(big.rows)} rows):      ${line(reg.steady)} (ratio ${ratio(reg.steady, raw.steady)}; ${reg.hitRate.steady})`);
     console.log(`  same, answer cache off:         ${line(uncached.steady)} (ratio ${ratio(uncached.steady, raw.steady)})`);
     console.log(`  bare node:http from memory:     ${line(raw.steady)}`);
     console.log(
@@ -273,7 +290,7 @@ async function main(): Promise<void> {
     ] as const) {
       const m = r.mixed;
       console.log(
-        `  ${`${label}:`.padEnd(24)} resolve ${line(m.resolve)}${label === 'bare node:http' ? '' : ` (ratio ${ratio(m.resolve, raw.mixed.resolve)})`}`,
+        `  ${`${label}:`.padEnd(24)} resolve ${line(m.resolve)}${label === 'bare node:http' ? '' : ` (ratio ${ratio(m.resolve, raw.mixed.resolve)}; ${r.hitRate.mixed})`}`,
       );
       console.log(
         `  ${''.padEnd(24)} install ${fmt(m.install.requests.total / m.install.duration)}/s, p99 ${m.install.latency.p99} ms, non-2xx ${m.install.non2xx}; publishes ${m.publishes}, failed ${m.publishFailures}`,

@@ -84,6 +84,70 @@ forEachBackend('answer cache over real HTTP', (backend) => {
   });
 });
 
+describe('answer cache: one read for many clients asking at once', () => {
+  let t: TestRegistry;
+  let base: string;
+  before(async () => {
+    t = await startRegistry('sqlite');
+    base = await t.listen();
+    const w = await publisher(t, 'flight-pub');
+    await extracted(t, w, 'flight-pack', '1.0.0', ['FlightNode']);
+  });
+  after(async () => t?.close());
+
+  it('answers requests for a URL the routes are already answering from that one answer', async () => {
+    const cache = t.app.readCache!;
+    const [hits, misses] = [cache.hits, cache.misses];
+    // SQLite has one connection: while this transaction holds it, the first request's read waits,
+    // and every request that arrives meanwhile would read too if it did not wait for that answer.
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let holding!: () => void;
+    const started = new Promise<void>((r) => (holding = r));
+    const transaction = t.reg.db.transaction().execute(async (trx) => {
+      await sql`SELECT 1`.execute(trx);
+      holding();
+      await held;
+    });
+    await started;
+    const answers = Promise.all(Array.from({ length: 12 }, () => get(base, '/comfy-nodes/FlightNode/node')));
+    await new Promise((r) => setTimeout(r, 300));
+    release();
+    await transaction;
+    const got = await answers;
+    assert.ok(got.every((a) => a.status === 200 && a.body.id === 'flight-pack'));
+    assert.ok(got.every((a) => a.etag === got[0]!.etag), 'the same bytes for all');
+    assert.equal(cache.misses - misses, 1, 'one request read the database');
+    assert.equal(cache.hits - hits, 11, 'the others were answered from its answer');
+    assert.equal(cache.reading.size, 0, 'nothing is left waiting');
+  });
+
+  it('sends a waiting request on to the routes when the answer it waited for could not be kept', async () => {
+    const cache = t.app.readCache!;
+    const misses = cache.misses;
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let holding!: () => void;
+    const started = new Promise<void>((r) => (holding = r));
+    const transaction = t.reg.db.transaction().execute(async (trx) => {
+      await sql`SELECT 1`.execute(trx);
+      holding();
+      await held;
+    });
+    await started;
+    // A write lands while the first read waits: its answer is stale before it is sent, so not kept.
+    const answers = Promise.all(Array.from({ length: 4 }, () => get(base, '/nodes/flight-pack')));
+    await new Promise((r) => setTimeout(r, 300));
+    t.reg.changes.touchEverything();
+    release();
+    await transaction;
+    const got = await answers;
+    assert.ok(got.every((a) => a.status === 200 && a.body.id === 'flight-pack'));
+    assert.ok(cache.misses - misses >= 2, 'the waiting requests read again');
+    assert.equal(cache.reading.size, 0);
+  });
+});
+
 postgresOnly('answer cache across PostgreSQL instances', () => {
   it('moves every instance when one of them writes', async () => {
     const a = await startRegistry('postgres');

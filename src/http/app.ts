@@ -83,7 +83,7 @@ export async function buildApp(reg: Registry, opts: AppOptions): Promise<App> {
     serverFactory: (handler) => {
       const onRequest: http.RequestListener = (req, res) => {
         if (!started) return answerStarting(req, res);
-        if (!cacheContext || !serveFromCache(cacheContext, req, res)) handler(req, res);
+        if (!cacheContext || !serveFromCache(cacheContext, req, res, () => handler(req, res))) handler(req, res);
       };
       // A client that asks before sending a body too large for the route is refused before it sends any.
       const onContinue: http.RequestListener = (req, res) => {

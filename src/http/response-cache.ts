@@ -29,6 +29,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The change feed's epoch when this request began, if its answer may be cached. */
     cacheReadAt?: number;
+    /** Ends this request's turn as the one reading its URL for the waiting requests. */
+    cacheRead?: () => void;
     /** The answer object, kept for `cacheKeys`. */
     cacheAnswer?: unknown;
     /** Set by a route whose answer may be kept only until then (mirror mode's uplink answers). */
@@ -48,6 +50,8 @@ export class ResponseCache {
   hits = 0;
   /** Cacheable requests that had to be answered by the routes. */
   misses = 0;
+  /** Anonymous GETs being answered by the routes, by URL, until their response ends. */
+  readonly reading = new Map<string, Promise<void>>();
 
   constructor(
     readonly maxEntries = 20_000,
@@ -100,8 +104,23 @@ function fresh(ctx: Context, method: string | undefined, url: string | undefined
   return hit;
 }
 
-/** Answers from the cache at the node:http level, before any framework work; false when it cannot. */
-export function serveFromCache(ctx: Context, req: IncomingMessage, res: ServerResponse): boolean {
+/**
+ * Answers from the cache at the node:http level, before any framework work; false when it cannot,
+ * and the request goes on to the routes. A request for a URL the routes are answering already
+ * (a cold or just-evicted entry that many clients ask for at once) waits for that answer and is
+ * served from it, rather than reading the database again; `route` takes it if none was stored.
+ */
+export function serveFromCache(ctx: Context, req: IncomingMessage, res: ServerResponse, route: () => void): boolean {
+  if (answerFromCache(ctx, req, res)) return true;
+  const reading = req.method === 'GET' && req.url !== undefined && !credentialed(req.headers) ? ctx.cache.reading.get(req.url) : undefined;
+  if (!reading) return false;
+  void reading.then(() => {
+    if (!res.destroyed && !answerFromCache(ctx, req, res)) route();
+  });
+  return true;
+}
+
+function answerFromCache(ctx: Context, req: IncomingMessage, res: ServerResponse): boolean {
   const hit = fresh(ctx, req.method, req.url, req.headers);
   if (!hit) return false;
   if (hit.status === 200 && etagMatches(req.headers['if-none-match'], hit.headers.etag)) {
@@ -135,6 +154,23 @@ export function installResponseCache(app: FastifyInstance, ctx: Context): void {
     if (hit) return reply.code(hit.status).headers(hit.headers).send(hit.body);
     cache.misses++;
     req.cacheReadAt = changes.now;
+    if (!cache.reading.has(req.url)) {
+      const url = req.url;
+      let resolve!: () => void;
+      const reading = new Promise<void>((r) => (resolve = r));
+      cache.reading.set(url, reading);
+      req.cacheRead = () => {
+        if (cache.reading.get(url) === reading) cache.reading.delete(url);
+        resolve();
+      };
+      // The answer was sent (onResponse, below) or the client went away before it.
+      reply.raw.once('close', req.cacheRead);
+    }
+  });
+
+  app.addHook('onResponse', (req: FastifyRequest, _reply: FastifyReply, done: () => void) => {
+    req.cacheRead?.();
+    done();
   });
 
   app.addHook('preSerialization', async (req: FastifyRequest, _reply: FastifyReply, payload: unknown) => {
