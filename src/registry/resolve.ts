@@ -1,7 +1,8 @@
-import { createQueryId, sql, type CompiledQuery } from 'kysely';
+import { createQueryId, type CompiledQuery } from 'kysely';
 import { MAX_COMFY_NODE_NAME, MAX_RESOLVE_NAMES, fail, type Resolution } from '../contract/index.js';
 import type { NodeRow, NodeVersionRow, PublisherRow } from '../db/schema.js';
 import { versionsByIds } from './nodes.js';
+import { PUBLISHER_COLUMNS, VERSION_COLUMNS, prefixed, unprefixed } from './prefixed-rows.js';
 import type { Registry } from './registry.js';
 
 /** Names per `IN (…)` list: well under SQLite's and PostgreSQL's parameter limits. */
@@ -72,48 +73,6 @@ function best<T extends NodeRow>(name: string, rows: T[]): T | undefined {
 /** Names longer than the ingest limit cannot be stored, so they never resolve (code points, as ingest counts). */
 const storable = (name: string): boolean =>
   name.length > 0 && (name.length <= MAX_COMFY_NODE_NAME || [...name].length <= MAX_COMFY_NODE_NAME);
-
-/* Every column, so that a row read under a prefix is complete (the compiler checks the lists). */
-const PUBLISHER_COLUMNS: Record<keyof PublisherRow, true> = {
-  id: true,
-  name: true,
-  description: true,
-  website: true,
-  support: true,
-  source_code_repo: true,
-  logo: true,
-  status: true,
-  created_at: true,
-};
-const VERSION_COLUMNS: Record<keyof NodeVersionRow, true> = {
-  id: true,
-  node_id: true,
-  version: true,
-  changelog: true,
-  dependencies: true,
-  deprecated: true,
-  status: true,
-  status_reason: true,
-  comfy_node_extract_status: true,
-  comfy_node_extract_reason: true,
-  cloud_build_info: true,
-  archive_key: true,
-  archive_size: true,
-  archive_sha256: true,
-  supported_os: true,
-  supported_accelerators: true,
-  supported_comfyui_version: true,
-  supported_comfyui_frontend_version: true,
-  created_at: true,
-};
-
-function prefixed(table: string, columns: object, prefix: string) {
-  return Object.keys(columns).map((c) => sql.ref<unknown>(`${table}.${c}`).as(`${prefix}${c}`));
-}
-
-function unprefixed<T>(row: Record<string, unknown>, columns: object, prefix: string): T {
-  return Object.fromEntries(Object.keys(columns).map((c) => [c, row[`${prefix}${c}`]])) as T;
-}
 
 export interface Provider {
   node: NodeRow;

@@ -7,13 +7,14 @@ import {
   type VersionStatusUpdate,
   type VersionUpdate,
 } from '../contract/index.js';
-import type { NodeVersionRow } from '../db/schema.js';
-import { findVersion, getNode, getVersion, ownedNode, refreshLatest, versionsByIds } from './nodes.js';
+import type { NodeRow, NodeVersionRow } from '../db/schema.js';
+import { VERSION_COLUMNS, prefixed, unprefixed } from './prefixed-rows.js';
+import { findVersion, getNode, getVersion, ownedNode, refreshLatest } from './nodes.js';
 import type { Principal } from './principals.js';
 import type { Registry } from './registry.js';
 import type { PageWindow } from './paging.js';
 import { highestVersion } from './semver.js';
-import { announce, announceCommitted, changed, keys, watchPack } from './changes.js';
+import { announce, announceCommitted, changed, countDownload, keys, watchPack } from './changes.js';
 
 /** A version of an owned node, by its id or its version number (upstream paths use either). */
 async function ownedVersion(reg: Registry, p: Principal, publisherId: string, nodeId: string, versionId: string): Promise<NodeVersionRow> {
@@ -101,27 +102,34 @@ async function latestInstallable(reg: Registry, nodeId: string): Promise<NodeVer
   return highestVersion(rows);
 }
 
+/** An active pack and its latest version, in one query (installs are the most frequent request after resolves). */
+async function nodeWithLatest(reg: Registry, nodeId: string): Promise<{ node: NodeRow; latest?: NodeVersionRow }> {
+  const row = await reg.db
+    .selectFrom('nodes')
+    .leftJoin('node_versions as latest', 'latest.id', 'nodes.latest_version_id')
+    .selectAll('nodes')
+    .select(prefixed('latest', VERSION_COLUMNS, 'v__'))
+    .where('nodes.key', '=', nodeId.toLowerCase())
+    .executeTakeFirst();
+  if (!row || row.status !== 'NodeStatusActive') throw fail('NODE_NOT_FOUND', nodeId);
+  const joined = row as unknown as Record<string, unknown>;
+  return { node: row, latest: joined.v__id == null ? undefined : unprefixed<NodeVersionRow>(joined, VERSION_COLUMNS, 'v__') };
+}
+
 /**
  * The version a client installs (`version`, or the latest installable one), counting one download.
  * The count is the only write: it changes the pack's counters and nothing a resolver answers.
  */
 export async function installVersion(reg: Registry, p: Principal, nodeId: string, version?: string): Promise<NodeVersionRow> {
-  const node = await getNode(reg, nodeId);
-  let row = version
-    ? await getVersion(reg, node.id, version, p)
-    : (await versionsByIds(reg.db, [node.latest_version_id])).get(node.latest_version_id ?? '');
+  const { node, latest } = await nodeWithLatest(reg, nodeId);
+  let row = version ? await getVersion(reg, node.id, version, p) : latest;
   if (row && isRefused(row)) {
     if (version) throw fail('VERSION_REFUSED', row.version, node.id, row.comfy_node_extract_reason);
     row = await latestInstallable(reg, node.id);
   }
   if (!row) throw fail('NO_INSTALLABLE_VERSION', node.id);
-  await reg.db
-    .updateTable('nodes')
-    .set((eb) => ({ downloads: eb('downloads', '+', 1) }))
-    .where('id', '=', node.id)
-    .execute();
   // Only the counters: the resolver's answers and the version listings stay cached.
-  await announceCommitted(reg, [keys.counts(node.id)]);
+  await countDownload(reg, node.id);
   return row;
 }
 
