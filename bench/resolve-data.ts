@@ -236,9 +236,7 @@ export async function generateRegistry(file: string, opts: GenerateOptions): Pro
       output_is_list, deprecated, experimental, display_name, output_node, policy, created_at)
      values (?, ?, ?, ?, 'run', ?, ?, ?, ?, 0, 0, ?, 0, ?, ?)`,
   );
-  const insType = db.prepare(
-    `insert into comfy_node_types (node_id, comfy_node_name, direction, type, listed) values (?, ?, ?, ?, ?)`,
-  );
+  const insType = db.prepare(`insert into comfy_node_types (node_id, comfy_node_name, direction, type, listed) values (?, ?, ?, ?, ?)`);
   const insSig = db.prepare(`insert into comfy_node_type_sigs (node_id, comfy_node_name, signature) values (?, ?, ?)`);
   const rt = prng(opts.seed ^ 0x7e5e);
   // Building the type index's secondary indexes once after the rows is far faster than keeping them up row by row.
@@ -318,7 +316,10 @@ export async function generateRegistry(file: string, opts: GenerateOptions): Pro
           if (v === opts.versionsPerPack - 1) {
             const { inputs, outputs } = comfyNodeTypes(n.input_types, n.return_types);
             insSig.run(nodeId, names[k], signature({ listed: banned ? 2 : 1, inputs, outputs }));
-            for (const [direction, types] of [['input', inputs], ['output', outputs]] as const) {
+            for (const [direction, types] of [
+              ['input', inputs],
+              ['output', outputs],
+            ] as const) {
               for (const type of types) insType.run(nodeId, names[k], direction, type, banned ? 2 : 1);
               typeRows += types.length;
             }

@@ -179,7 +179,10 @@ let runs = 0;
 
 /** The answer cache's hits and misses so far, from the server's /metrics (zeros for the bare server). */
 async function cacheCounts(base: string): Promise<{ hits: number; misses: number }> {
-  const text = await fetch(`${base}/metrics`).then((r) => (r.ok ? r.text() : ''), () => '');
+  const text = await fetch(`${base}/metrics`).then(
+    (r) => (r.ok ? r.text() : ''),
+    () => '',
+  );
   const count = (name: string) => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
   return { hits: count('comfyreg_read_cache_hits_total'), misses: count('comfyreg_read_cache_misses_total') };
 }
@@ -277,7 +280,9 @@ async function main(): Promise<void> {
     console.log(
       `\nGET /comfy-nodes/{name}/node on ${where}, ${CONNECTIONS} connections, ${DURATION} s, ${paths.length} rotating names, ~${fmt(avgBytes)} B answers`,
     );
-    console.log(`  comfyreg (${fmt(big.rows)} rows):      ${line(reg.steady)} (ratio ${ratio(reg.steady, raw.steady)}; ${reg.hitRate.steady})`);
+    console.log(
+      `  comfyreg (${fmt(big.rows)} rows):      ${line(reg.steady)} (ratio ${ratio(reg.steady, raw.steady)}; ${reg.hitRate.steady})`,
+    );
     console.log(`  same, answer cache off:         ${line(uncached.steady)} (ratio ${ratio(uncached.steady, raw.steady)})`);
     console.log(`  bare node:http from memory:     ${line(raw.steady)}`);
     console.log(

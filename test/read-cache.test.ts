@@ -116,7 +116,10 @@ describe('answer cache: one read for many clients asking at once', () => {
     await transaction;
     const got = await answers;
     assert.ok(got.every((a) => a.status === 200 && a.body.id === 'flight-pack'));
-    assert.ok(got.every((a) => a.etag === got[0]!.etag), 'the same bytes for all');
+    assert.ok(
+      got.every((a) => a.etag === got[0]!.etag),
+      'the same bytes for all',
+    );
     assert.equal(cache.misses - misses, 1, 'one request read the database');
     assert.equal(cache.hits - hits, 11, 'the others were answered from its answer');
     assert.equal(cache.reading.size, 0, 'nothing is left waiting');
@@ -205,7 +208,7 @@ postgresOnly('answer cache across PostgreSQL instances', () => {
     }
   });
 
-  it("leaves alone what registries in other schemas of the database write", async () => {
+  it('leaves alone what registries in other schemas of the database write', async () => {
     const a = await startRegistry('postgres');
     const c = await startRegistry('postgres');
     try {

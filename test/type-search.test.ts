@@ -164,11 +164,7 @@ forEachBackend('type search: GET /comfy-nodes by input and output type', (backen
   it('rebuilds the same index from the stored comfy nodes (the migration backfill)', async () => {
     const db = t.database.db;
     const read = async () => ({
-      types: await db
-        .selectFrom('comfy_node_types')
-        .selectAll()
-        .orderBy(['node_id', 'comfy_node_name', 'direction', 'type'])
-        .execute(),
+      types: await db.selectFrom('comfy_node_types').selectAll().orderBy(['node_id', 'comfy_node_name', 'direction', 'type']).execute(),
       pairs: await db
         .selectFrom('comfy_node_type_pairs')
         .selectAll()

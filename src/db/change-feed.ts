@@ -101,7 +101,10 @@ export function keysOfNotification(payload: string | undefined, schema: string):
   if (payload.startsWith('keys@')) {
     const colon = payload.indexOf(':');
     if (colon < 0 || payload.slice(5, colon) !== schema) return [];
-    return payload.slice(colon + 1).split('\n').filter(Boolean);
+    return payload
+      .slice(colon + 1)
+      .split('\n')
+      .filter(Boolean);
   }
   if (payload.startsWith('keys:')) return payload.slice(5).split('\n').filter(Boolean);
   const at = payload.lastIndexOf('@');

@@ -71,7 +71,12 @@ export async function searchComfyNodes(
     nodeIds = [node.id];
   }
   if (conds.length > 0) {
-    const scope = { listed: admin ? [1, 2] : [1], nodeIds, name: s.comfyNodeName, rowFilter: s.q !== undefined ? textFilter(s, true) : undefined };
+    const scope = {
+      listed: admin ? [1, 2] : [1],
+      nodeIds,
+      name: s.comfyNodeName,
+      rowFilter: s.q !== undefined ? textFilter(s, true) : undefined,
+    };
     const { total, keys } = await rangeSearch(reg, conds, scope, paging);
     return { rows: await pageRows(reg, await newestVersionKeys(reg, keys), s.inputTypes), total };
   }
@@ -153,7 +158,10 @@ async function searchNamedVersions(
     if (after) {
       const { node_version_id: v, comfy_node_name: n } = after;
       q = q.where((eb) =>
-        eb.or([eb('comfy_nodes.comfy_node_name', '>', n), eb.and([eb('comfy_nodes.comfy_node_name', '=', n), eb('comfy_nodes.node_version_id', '>', v)])]),
+        eb.or([
+          eb('comfy_nodes.comfy_node_name', '>', n),
+          eb.and([eb('comfy_nodes.comfy_node_name', '=', n), eb('comfy_nodes.node_version_id', '>', v)]),
+        ]),
       );
     }
     const scanned = await q.execute();

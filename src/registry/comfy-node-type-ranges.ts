@@ -133,7 +133,9 @@ function rangeQuery(reg: Registry, ranges: Range[], k: number, rest: Condition[]
     q = q
       .innerJoin('nodes as rn', 'rn.id', 'r.node_id')
       .innerJoin('comfy_nodes', (j: any) =>
-        j.onRef('comfy_nodes.node_version_id', '=', 'rn.latest_extracted_version_id').onRef('comfy_nodes.comfy_node_name', '=', 'r.comfy_node_name'),
+        j
+          .onRef('comfy_nodes.node_version_id', '=', 'rn.latest_extracted_version_id')
+          .onRef('comfy_nodes.comfy_node_name', '=', 'r.comfy_node_name'),
       )
       .where(scope.rowFilter);
   }

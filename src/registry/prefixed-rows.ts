@@ -48,4 +48,3 @@ export function prefixed(table: string, columns: object, prefix: string) {
 export function unprefixed<T>(row: Record<string, unknown>, columns: object, prefix: string): T {
   return Object.fromEntries(Object.keys(columns).map((c) => [c, row[`${prefix}${c}`]])) as T;
 }
-
