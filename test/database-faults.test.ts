@@ -148,3 +148,32 @@ postgresOnly('database faults on PostgreSQL', () => {
     }
   });
 });
+
+postgresOnly('prepared statements on PostgreSQL', () => {
+  it('prepares the resolver once per connection, and prepares it again after a migration changes its tables', async () => {
+    const t = await startRegistry('postgres');
+    try {
+      const w = await publisher(t, 'prep-pub');
+      await extracted(t, w, 'prep-pack', '1.0.0', ['PreparedNode']);
+      const resolve = () =>
+        t.app.inject({ method: 'GET', url: '/comfy-nodes/PreparedNode/node', headers: { authorization: `Bearer ${t.adminToken}` } });
+      for (let i = 0; i < 3; i++) assert.equal((await resolve()).statusCode, 200);
+      // Sequential queries reuse the pool's last idle connection: the one the resolver just used.
+      const named = await sql<{
+        n: number;
+      }>`SELECT count(*)::int AS n FROM pg_prepared_statements WHERE name LIKE 'comfyreg_prepared_%'`.execute(t.reg.db);
+      assert.ok(named.rows[0]!.n >= 1, 'the resolver runs as a named statement');
+
+      // Another instance's migration adds a column to a table the statement reads (`nodes.*`):
+      // PostgreSQL refuses the old plan once ("cached plan must not change result type").
+      await sql`ALTER TABLE nodes ADD COLUMN prep_extra text`.execute(t.reg.db);
+      for (let i = 0; i < 3; i++) {
+        const res = await resolve();
+        assert.equal(res.statusCode, 200, res.body);
+        assert.equal(res.json().id, 'prep-pack');
+      }
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -3,6 +3,7 @@ import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { usePreparedStatements } from './prepared-statements.js';
 import type { Database } from './schema.js';
 import { migrateToLatest } from './migrations.js';
 import { ChangeFeed, ChangeFeedPlugin, listenForChanges } from './change-feed.js';
@@ -160,7 +161,10 @@ function openPostgres(opts: DatabaseOptions, changes: ChangeFeed, onError: (err:
   // checked out between two statements. Unheard, either would end the process.
   const lost = (err: Error) => onError(err, 'a PostgreSQL connection was lost (the pool replaces it)');
   pool.on('error', lost);
-  pool.on('connect', (client) => client.on('error', lost));
+  pool.on('connect', (client) => {
+    client.on('error', lost);
+    usePreparedStatements(client);
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new ChangeFeedPlugin(changes)] });
   const where = new URL(url);
   where.password = '';

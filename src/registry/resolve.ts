@@ -1,6 +1,7 @@
 import { createQueryId, type CompiledQuery } from 'kysely';
 import { MAX_COMFY_NODE_NAME, MAX_RESOLVE_NAMES, fail, type Resolution } from '../contract/index.js';
 import type { NodeRow, NodeVersionRow, PublisherRow } from '../db/schema.js';
+import { prepared } from '../db/prepared-statements.js';
 import { versionsByIds } from './nodes.js';
 import { PUBLISHER_COLUMNS, VERSION_COLUMNS, prefixed, unprefixed } from './prefixed-rows.js';
 import type { Registry } from './registry.js';
@@ -87,12 +88,14 @@ const compiledResolver = new WeakMap<Registry['db'], CompiledQuery>();
 function resolverQuery(reg: Registry): CompiledQuery {
   let compiled = compiledResolver.get(reg.db);
   if (!compiled) {
-    compiled = providers(reg, [NAME_PARAMETER as unknown as string])
-      .innerJoin('publishers', 'publishers.id', 'nodes.publisher_id')
-      .leftJoin('node_versions as latest', 'latest.id', 'nodes.latest_version_id')
-      .selectAll('nodes')
-      .select([...prefixed('publishers', PUBLISHER_COLUMNS, 'p__'), ...prefixed('latest', VERSION_COLUMNS, 'v__')])
-      .compile();
+    compiled = prepared(
+      providers(reg, [NAME_PARAMETER as unknown as string])
+        .innerJoin('publishers', 'publishers.id', 'nodes.publisher_id')
+        .leftJoin('node_versions as latest', 'latest.id', 'nodes.latest_version_id')
+        .selectAll('nodes')
+        .select([...prefixed('publishers', PUBLISHER_COLUMNS, 'p__'), ...prefixed('latest', VERSION_COLUMNS, 'v__')])
+        .compile(),
+    );
     compiledResolver.set(reg.db, compiled);
   }
   return compiled;

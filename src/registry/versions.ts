@@ -8,6 +8,7 @@ import {
   type VersionUpdate,
 } from '../contract/index.js';
 import type { NodeRow, NodeVersionRow } from '../db/schema.js';
+import { prepared } from '../db/prepared-statements.js';
 import { VERSION_COLUMNS, prefixed, unprefixed } from './prefixed-rows.js';
 import { findVersion, getNode, getVersion, ownedNode, refreshLatest } from './nodes.js';
 import type { Principal } from './principals.js';
@@ -104,13 +105,13 @@ async function latestInstallable(reg: Registry, nodeId: string): Promise<NodeVer
 
 /** An active pack and its latest version, in one query (installs are the most frequent request after resolves). */
 async function nodeWithLatest(reg: Registry, nodeId: string): Promise<{ node: NodeRow; latest?: NodeVersionRow }> {
-  const row = await reg.db
+  const query = reg.db
     .selectFrom('nodes')
     .leftJoin('node_versions as latest', 'latest.id', 'nodes.latest_version_id')
     .selectAll('nodes')
     .select(prefixed('latest', VERSION_COLUMNS, 'v__'))
-    .where('nodes.key', '=', nodeId.toLowerCase())
-    .executeTakeFirst();
+    .where('nodes.key', '=', nodeId.toLowerCase());
+  const [row] = (await reg.db.executeQuery(prepared(query.compile()))).rows;
   if (!row || row.status !== 'NodeStatusActive') throw fail('NODE_NOT_FOUND', nodeId);
   const joined = row as unknown as Record<string, unknown>;
   return { node: row, latest: joined.v__id == null ? undefined : unprefixed<NodeVersionRow>(joined, VERSION_COLUMNS, 'v__') };
