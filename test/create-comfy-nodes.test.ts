@@ -57,6 +57,22 @@ forEachBackend('CreateComfyNodes', (backend) => {
     assert.equal(asPublic.body.cloud_build_info, undefined, 'only an admin reads cloud_build_info back');
   });
 
+  it('stores packs larger than one insert statement, twice in a row (full statements are prepared on PostgreSQL)', async () => {
+    const names = (v: number) => Array.from({ length: 2345 }, (_, i) => `Big${v}_${i}`);
+    for (const version of ['1.0.0', '1.1.0']) {
+      await publish(t, w, 'big-pack', version);
+      const nodes = Object.fromEntries(names(version === '1.0.0' ? 1 : 2).map((n, i) => [n, comfyNode({ category: `c${i % 7}` })]));
+      assert.equal((await postComfyNodes(t, 'big-pack', version, { success: true, nodes })).status, 204);
+    }
+    for (const [version, v] of [
+      ['1.0.0', 1],
+      ['1.1.0', 2],
+    ] as const) {
+      const rows = await rowsOf(t, 'big-pack', version);
+      assert.deepEqual(rows.map((r) => r.comfy_node_name).sort(), names(v).sort());
+    }
+  });
+
   it('answers 409 when the version already has rows, and changes nothing', async () => {
     const before = await snapshot(t);
     const res = await postComfyNodes(t, 'ok-pack', '1.0.0', { nodes: { Other: comfyNode() } });

@@ -12,6 +12,7 @@ import {
 import { typesOfParsed, type ComfyNodeTypes } from '../contract/comfy-node-types.js';
 import type { FreshVersion } from '../db/comfy-node-types.js';
 import { isUniqueViolation } from '../db/database.js';
+import { prepared } from '../db/prepared-statements.js';
 import type { Database, NewComfyNode, NodeVersionRow } from '../db/schema.js';
 import { finishExtraction, queueExtraction } from './extraction-queue.js';
 import { findNode, findVersion, refreshLatest } from './nodes.js';
@@ -141,10 +142,11 @@ async function insertComfyNodes(
     toRow(v.id, name, n, n.policy ?? inherited.get(name) ?? 'ComfyNodePolicyActive', t),
   );
   for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-    await trx
-      .insertInto('comfy_nodes')
-      .values(rows.slice(i, i + INSERT_CHUNK))
-      .execute();
+    const chunk = rows.slice(i, i + INSERT_CHUNK);
+    const insert = trx.insertInto('comfy_nodes').values(chunk);
+    // A full chunk's text is always the same: PostgreSQL parses and plans it once per connection.
+    if (chunk.length === INSERT_CHUNK) await trx.executeQuery(prepared(insert.compile()));
+    else await insert.execute();
   }
   return { versionId: v.id, nodes: rows.map((r) => ({ ...r, types: types.get(r.comfy_node_name) })) };
 }
