@@ -84,6 +84,28 @@ forEachBackend('answer cache over real HTTP', (backend) => {
   });
 });
 
+/**
+ * SQLite has one connection: while the transaction this opens holds it, every read waits, so the
+ * requests sent meanwhile all arrive while the first one's read is in flight. Resolves once held;
+ * its result releases the database.
+ */
+async function holdDatabase(t: TestRegistry): Promise<() => Promise<void>> {
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  let holding!: () => void;
+  const started = new Promise<void>((r) => (holding = r));
+  const transaction = t.reg.db.transaction().execute(async (trx) => {
+    await sql`SELECT 1`.execute(trx);
+    holding();
+    await held;
+  });
+  await started;
+  return async () => {
+    release();
+    await transaction;
+  };
+}
+
 describe('answer cache: one read for many clients asking at once', () => {
   let t: TestRegistry;
   let base: string;
@@ -98,22 +120,11 @@ describe('answer cache: one read for many clients asking at once', () => {
   it('answers requests for a URL the routes are already answering from that one answer', async () => {
     const cache = t.app.readCache!;
     const [hits, misses] = [cache.hits, cache.misses];
-    // SQLite has one connection: while this transaction holds it, the first request's read waits,
-    // and every request that arrives meanwhile would read too if it did not wait for that answer.
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    let holding!: () => void;
-    const started = new Promise<void>((r) => (holding = r));
-    const transaction = t.reg.db.transaction().execute(async (trx) => {
-      await sql`SELECT 1`.execute(trx);
-      holding();
-      await held;
-    });
-    await started;
+    // Every request that arrives while the first one's read waits would read too if it did not wait for that answer.
+    const release = await holdDatabase(t);
     const answers = Promise.all(Array.from({ length: 12 }, () => get(base, '/comfy-nodes/FlightNode/node')));
     await new Promise((r) => setTimeout(r, 300));
-    release();
-    await transaction;
+    await release();
     const got = await answers;
     assert.ok(got.every((a) => a.status === 200 && a.body.id === 'flight-pack'));
     assert.ok(
@@ -128,22 +139,12 @@ describe('answer cache: one read for many clients asking at once', () => {
   it('sends a waiting request on to the routes when the answer it waited for could not be kept', async () => {
     const cache = t.app.readCache!;
     const misses = cache.misses;
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    let holding!: () => void;
-    const started = new Promise<void>((r) => (holding = r));
-    const transaction = t.reg.db.transaction().execute(async (trx) => {
-      await sql`SELECT 1`.execute(trx);
-      holding();
-      await held;
-    });
-    await started;
+    const release = await holdDatabase(t);
     // A write lands while the first read waits: its answer is stale before it is sent, so not kept.
     const answers = Promise.all(Array.from({ length: 4 }, () => get(base, '/nodes/flight-pack')));
     await new Promise((r) => setTimeout(r, 300));
     t.reg.changes.touchEverything();
-    release();
-    await transaction;
+    await release();
     const got = await answers;
     assert.ok(got.every((a) => a.status === 200 && a.body.id === 'flight-pack'));
     assert.ok(cache.misses - misses >= 2, 'the waiting requests read again');
