@@ -3,12 +3,13 @@
  *
  * Fills a temporary SQLite registry (3,000 packs × 5 versions, ~1,000,000 comfy-node rows;
  * generated, deterministic; copied into a private schema when --database-url names a PostgreSQL
- * database), loads the real server with autocannon and, in the same run, a bare node:http server
- * answering the same bytes from memory; then the mixed run (bench/resolve-mixed.ts): the same
- * resolving load while other clients install and publish; then times the resolver on a 10,000-row
- * registry against the 1,000,000-row one.
+ * database), loads the real server (with its answer cache, and without) and a bare node:http server
+ * answering the same bytes from memory with autocannon, in turns, round by round; then the mixed
+ * run (bench/resolve-mixed.ts), the same resolving load while other clients install and publish,
+ * also in turns; then times the resolver on a 10,000-row registry against the 1,000,000-row one.
+ * `--duration` is each server's load time per phase, split into `--rounds` rounds.
  *
- * Run: npx tsx bench/resolve.ts [--duration 10] [--connections 32] [--install-rate 300] [--database-url postgres://…]
+ * Run: npx tsx bench/resolve.ts [--duration 10] [--rounds 5] [--connections 32] [--install-rate 300] [--database-url postgres://…]
  * Each server runs in a child process so that it never shares an event loop with the load generator.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -23,7 +24,7 @@ import { resolveComfyNodeName } from '../src/registry/resolve.js';
 import { createRegistry, type Registry } from '../src/registry/registry.js';
 import { LocalArchiveStore } from '../src/storage/local-archive-store.js';
 import { generateRegistry, type Generated } from './resolve-data.js';
-import { autocannon, createPublisher, mixedRun, type AutocannonResult } from './resolve-mixed.js';
+import { autocannon, createPublisher, mixedRun, type AutocannonResult, type MixedResult, type Publisher } from './resolve-mixed.js';
 import { copyToPostgres, dropSchema } from './pg-copy.js';
 
 const arg = (name: string, fallback: number) => {
@@ -33,6 +34,7 @@ const arg = (name: string, fallback: number) => {
 const DURATION = arg('duration', 10);
 const CONNECTIONS = arg('connections', 32);
 const INSTALL_RATE = arg('install-rate', 300);
+const ROUNDS = arg('rounds', 5);
 const urlFlag = process.argv.indexOf('--database-url');
 /** PostgreSQL when given; children read it from the environment. */
 const DATABASE_URL = urlFlag > 0 ? process.argv[urlFlag + 1] : process.env.COMFYREG_BENCH_DATABASE_URL;
@@ -175,7 +177,6 @@ async function record(base: string, paths: string[], into: Answers): Promise<voi
   }
 }
 
-let runs = 0;
 
 /** The answer cache's hits and misses so far, from the server's /metrics (zeros for the bare server). */
 async function cacheCounts(base: string): Promise<{ hits: number; misses: number }> {
@@ -194,33 +195,89 @@ const hitRate = (a: { hits: number; misses: number }, b: { hits: number; misses:
   return all === 0 ? 'none cacheable' : `cache hits ${fmt((100 * hits) / all, 1)}%`;
 };
 
-/** A server child under the steady load, then under the mixed load. */
-async function measure(mode: string, arg: string, paths: string[], installPaths: string[], liveNames: string[]) {
-  const server = await startChild(mode, arg);
-  try {
-    await load(server.base, paths, 2);
-    const before = await cacheCounts(server.base);
-    const steady = await load(server.base, paths, DURATION);
-    const afterSteady = await cacheCounts(server.base);
-    const suffix = `r${process.pid}x${++runs}`;
-    const publisher =
-      mode === 'serve-bare'
-        ? { publisherId: 'bare', nodeId: 'bare', pat: 'bare', serviceToken: 'bare', names: liveNames }
-        : await createPublisher(server.base, ADMIN_TOKEN, suffix, liveNames, SERVICE_TOKEN);
-    const mixed = await mixedRun(server.base, {
-      resolvePaths: paths,
-      installPaths,
-      duration: DURATION,
-      connections: CONNECTIONS,
-      installRate: INSTALL_RATE,
-      publisher,
-    });
-    const afterMixed = await cacheCounts(server.base);
-    return { steady, mixed, hitRate: { steady: hitRate(before, afterSteady), mixed: hitRate(afterSteady, afterMixed) } };
-  } finally {
-    await stopChild(server.proc);
-  }
+/** One round's figures of a load run, the shape the report prints. */
+interface Figures {
+  requests: { average: number };
+  latency: { p50: number; p99: number };
+  non2xx: number;
+  errors: number;
 }
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+/** Rounds of one server folded into one line: medians of the rates and latencies, sums of the failures. */
+const fold = (rounds: Figures[]): Figures => ({
+  requests: { average: median(rounds.map((r) => r.requests.average)) },
+  latency: { p50: median(rounds.map((r) => r.latency.p50)), p99: median(rounds.map((r) => r.latency.p99)) },
+  non2xx: rounds.reduce((a, r) => a + r.non2xx, 0),
+  errors: rounds.reduce((a, r) => a + r.errors, 0),
+});
+
+interface Served {
+  label: string;
+  mode: string;
+  arg: string;
+  proc?: ChildProcess;
+  base?: string;
+  publisher?: Publisher;
+  steady: Figures[];
+  mixed: MixedResult[];
+  hitRate: { steady: string; mixed: string };
+}
+
+/*
+ * The three servers run side by side and take the load in turns, round by round (the order
+ * rotating), so that whatever else slows the machine for a while falls on all of them: on this
+ * 2-core machine the bare server alone moved between 17k and 38k req/s from one sequential run to
+ * the next. Ratios are medians of each round's ratio to the bare server in the same round.
+ */
+async function measureInTurns(servers: Served[], paths: string[], installPaths: string[], liveNames: string[]): Promise<void> {
+  const roundSeconds = Math.max(2, Math.round(DURATION / ROUNDS));
+  for (const s of servers) {
+    const child = await startChild(s.mode, s.arg);
+    s.proc = child.proc;
+    s.base = child.base;
+    await load(s.base, paths, 2);
+    s.publisher =
+      s.mode === 'serve-bare'
+        ? { publisherId: 'bare', nodeId: 'bare', pat: 'bare', serviceToken: 'bare', names: liveNames }
+        : await createPublisher(s.base, ADMIN_TOKEN, `r${process.pid}x${s.mode}`, liveNames, SERVICE_TOKEN);
+  }
+  const before = await Promise.all(servers.map((s) => cacheCounts(s.base!)));
+  for (let r = 0; r < ROUNDS; r++) {
+    for (let k = 0; k < servers.length; k++) {
+      const s = servers[(r + k) % servers.length]!;
+      s.steady.push(await load(s.base!, paths, roundSeconds));
+    }
+  }
+  const afterSteady = await Promise.all(servers.map((s) => cacheCounts(s.base!)));
+  for (let r = 0; r < ROUNDS; r++) {
+    for (let k = 0; k < servers.length; k++) {
+      const s = servers[(r + k) % servers.length]!;
+      s.mixed.push(
+        await mixedRun(s.base!, {
+          resolvePaths: paths,
+          installPaths,
+          duration: roundSeconds,
+          connections: CONNECTIONS,
+          installRate: INSTALL_RATE,
+          publisher: s.publisher!,
+        }),
+      );
+    }
+  }
+  const afterMixed = await Promise.all(servers.map((s) => cacheCounts(s.base!)));
+  servers.forEach(
+    (s, i) => (s.hitRate = { steady: hitRate(before[i]!, afterSteady[i]!), mixed: hitRate(afterSteady[i]!, afterMixed[i]!) }),
+  );
+  for (const s of servers) await stopChild(s.proc!);
+}
+
+/** The median over rounds of a server's rate over the bare server's in the same round. */
+const roundRatio = (a: Figures[], bare: Figures[]) => median(a.map((x, i) => x.requests.average / bare[i]!.requests.average));
 
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'comfyreg-bench-resolve-'));
@@ -268,37 +325,55 @@ async function main(): Promise<void> {
     // Some of the names being resolved are registered again by every release of the live pack.
     const liveNames = [...big.resolvable.slice(0, 5), 'BenchLiveNode'];
 
-    const reg = await measure('serve-registry', targetArg(bigTarget), paths, installPaths, liveNames);
-    const uncached = await measure('serve-registry-uncached', targetArg(bigTarget), paths, installPaths, liveNames);
-    const raw = await measure('serve-bare', answersFile, paths, installPaths, liveNames);
+    const served = (label: string, mode: string, arg: string): Served => ({
+      label,
+      mode,
+      arg,
+      steady: [],
+      mixed: [],
+      hitRate: { steady: '', mixed: '' },
+    });
+    const servers = [
+      served('comfyreg', 'serve-registry', targetArg(bigTarget)),
+      served('same, answer cache off', 'serve-registry-uncached', targetArg(bigTarget)),
+      served('bare node:http', 'serve-bare', answersFile),
+    ];
+    await measureInTurns(servers, paths, installPaths, liveNames);
+    const [reg, uncached, raw] = servers as [Served, Served, Served];
 
     const avgBytes = paths.reduce((a, p) => a + Buffer.from(responses[p].body, 'base64').length, 0) / paths.length;
-    const line = (r: { requests: { average: number }; latency: { p50: number; p99: number }; non2xx: number; errors: number }) =>
+    const line = (r: Figures) =>
       `${fmt(r.requests.average)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, non-2xx ${r.non2xx}, errors ${r.errors}`;
-    const ratio = (a: { requests: { average: number } }, b: { requests: { average: number } }) =>
-      fmt(a.requests.average / b.requests.average, 2);
+    const steadyRatio = (x: Served) => fmt(roundRatio(x.steady, raw.steady), 2);
+    const mixedRatio = (x: Served) =>
+      fmt(
+        roundRatio(
+          x.mixed.map((m) => m.resolve),
+          raw.mixed.map((m) => m.resolve),
+        ),
+        2,
+      );
     console.log(
-      `\nGET /comfy-nodes/{name}/node on ${where}, ${CONNECTIONS} connections, ${DURATION} s, ${paths.length} rotating names, ~${fmt(avgBytes)} B answers`,
+      `\nGET /comfy-nodes/{name}/node on ${where}, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${Math.max(2, Math.round(DURATION / ROUNDS))} s per server in turns, ${paths.length} rotating names, ~${fmt(avgBytes)} B answers; medians of the rounds`,
     );
-    console.log(
-      `  comfyreg (${fmt(big.rows)} rows):      ${line(reg.steady)} (ratio ${ratio(reg.steady, raw.steady)}; ${reg.hitRate.steady})`,
-    );
-    console.log(`  same, answer cache off:         ${line(uncached.steady)} (ratio ${ratio(uncached.steady, raw.steady)})`);
-    console.log(`  bare node:http from memory:     ${line(raw.steady)}`);
+    console.log(`  comfyreg (${fmt(big.rows)} rows):      ${line(fold(reg.steady))} (ratio ${steadyRatio(reg)}; ${reg.hitRate.steady})`);
+    console.log(`  same, answer cache off:         ${line(fold(uncached.steady))} (ratio ${steadyRatio(uncached)})`);
+    console.log(`  bare node:http from memory:     ${line(fold(raw.steady))}`);
     console.log(
       `\nmixed: the same resolving load while ${INSTALL_RATE} installs/s (8 connections) and one publish/s (publish, upload, CreateComfyNodes) run`,
     );
-    for (const [label, r] of [
-      ['comfyreg', reg],
-      ['same, answer cache off', uncached],
-      ['bare node:http', raw],
-    ] as const) {
-      const m = r.mixed;
+    for (const r of servers) {
+      const resolve = fold(r.mixed.map((m) => m.resolve));
+      const installs = r.mixed.reduce((a, m) => a + m.install.requests.total, 0) / r.mixed.reduce((a, m) => a + m.install.duration, 0);
+      const installP99 = median(r.mixed.map((m) => m.install.latency.p99));
+      const installFailed = r.mixed.reduce((a, m) => a + m.install.non2xx, 0);
+      const publishes = r.mixed.reduce((a, m) => a + m.publishes, 0);
+      const publishFailures = r.mixed.reduce((a, m) => a + m.publishFailures, 0);
       console.log(
-        `  ${`${label}:`.padEnd(24)} resolve ${line(m.resolve)}${label === 'bare node:http' ? '' : ` (ratio ${ratio(m.resolve, raw.mixed.resolve)}; ${r.hitRate.mixed})`}`,
+        `  ${`${r.label}:`.padEnd(24)} resolve ${line(resolve)}${r === raw ? '' : ` (ratio ${mixedRatio(r)}; ${r.hitRate.mixed})`}`,
       );
       console.log(
-        `  ${''.padEnd(24)} install ${fmt(m.install.requests.total / m.install.duration)}/s, p99 ${m.install.latency.p99} ms, non-2xx ${m.install.non2xx}; publishes ${m.publishes}, failed ${m.publishFailures}`,
+        `  ${''.padEnd(24)} install ${fmt(installs)}/s, p99 ${installP99} ms, non-2xx ${installFailed}; publishes ${publishes}, failed ${publishFailures}`,
       );
     }
     console.log(`  targets: mixed ratio ≥ 0.7 with the cache, ≥ 0.4 with it off`);
