@@ -177,7 +177,6 @@ async function record(base: string, paths: string[], into: Answers): Promise<voi
   }
 }
 
-
 /** The answer cache's hits and misses so far, from the server's /metrics (zeros for the bare server). */
 async function cacheCounts(base: string): Promise<{ hits: number; misses: number }> {
   const text = await fetch(`${base}/metrics`).then(
