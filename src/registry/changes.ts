@@ -7,6 +7,9 @@ type Db = Kysely<Database> | Transaction<Database>;
 
 export const keys = changeKeys;
 
+/** PostgreSQL's call sending one payload as `keys@<schema>:`, so listeners of other registries sharing the database leave it alone. */
+const notifying = (payload: string) => sql`pg_notify(${CHANGE_CHANNEL}, 'keys@' || current_schema() || ${payload.slice('keys'.length)})`;
+
 /**
  * Says what a write changed. Call it with the writing transaction, then `changed()` after the
  * commit: on PostgreSQL the keys travel to every instance by NOTIFY, which is delivered at commit;
@@ -15,10 +18,7 @@ export const keys = changeKeys;
 export async function announce(reg: Registry, db: Db, changed: Iterable<string>): Promise<string[]> {
   const list = [...new Set(changed)];
   if (reg.dialect === 'postgres') {
-    // `keys@<schema>:`: listeners of other registries sharing the database leave them alone.
-    for (const payload of notificationPayloads(list)) {
-      await sql`SELECT pg_notify(${CHANGE_CHANNEL}, 'keys@' || current_schema() || ${payload.slice('keys'.length)})`.execute(db);
-    }
+    for (const payload of notificationPayloads(list)) await sql`SELECT ${notifying(payload)}`.execute(db);
   }
   return list;
 }
@@ -36,8 +36,9 @@ export function changed(reg: Registry, list: readonly string[]): void {
 export async function countDownload(reg: Registry, nodeId: string): Promise<void> {
   const key = keys.counts(nodeId);
   if (reg.dialect === 'postgres') {
+    const [payload] = notificationPayloads([key]);
     await sql`WITH counted AS (UPDATE nodes SET downloads = downloads + 1 WHERE id = ${nodeId} RETURNING id)
-      SELECT pg_notify(${CHANGE_CHANNEL}, 'keys@' || current_schema() || ${`:${key}`}) FROM counted`.execute(reg.db);
+      SELECT ${notifying(payload!)} FROM counted`.execute(reg.db);
   } else {
     await reg.db
       .updateTable('nodes')
