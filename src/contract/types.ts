@@ -44,6 +44,8 @@ export const EXTRACT_STATUSES = ['pending', 'success', 'failed', 'invalid_format
 export type KnownExtractStatus = (typeof EXTRACT_STATUSES)[number];
 export type ExtractStatus = KnownExtractStatus | (string & {});
 export const EXTRACT_STATUS_PATTERN = /^[a-z][a-z0-9_]{0,31}$/;
+/** Statuses of a version whose comfy nodes are never served: not extracted yet, or extraction failed. */
+export const NOT_EXTRACTED_STATUSES: string[] = ['pending', 'failed'] satisfies KnownExtractStatus[];
 /** The status of a version whose archive the extractor refused: it is never distributed. */
 export const REFUSED_EXTRACT_STATUS: KnownExtractStatus = 'invalid_format';
 

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { LIVE_VERSION_STATUSES, fail, type ComfyNodeUpdate } from '../contract/index.js';
+import { LIVE_VERSION_STATUSES, NOT_EXTRACTED_STATUSES, fail, type ComfyNodeUpdate } from '../contract/index.js';
 import type { ComfyNodeRow, NodeRow, NodeVersionRow } from '../db/schema.js';
 import { assertJsonTextFields } from './comfy-node-ingest.js';
 import { syncTypeIndex } from '../db/comfy-node-types.js';
@@ -10,15 +10,13 @@ import { normalizeVersion } from './semver.js';
 import { announceCommitted, keys } from './changes.js';
 import { pageOfNodes, type PageWindow } from './paging.js';
 
-/** Extract statuses whose rows are never served: the version has not (or not yet) been analysed. */
-const NOT_EXTRACTED = ['pending', 'failed'];
-
 /** Case-insensitive substring pattern for `lower(column) LIKE ? ESCAPE '\'`, the same on both dialects. */
 export function containsPattern(text: string): string {
   return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
-const isExtracted = (v: NodeVersionRow): boolean => !NOT_EXTRACTED.includes(v.comfy_node_extract_status);
+/** Whether a version's comfy nodes are served: its extraction is neither pending nor failed. */
+export const isExtracted = (v: NodeVersionRow): boolean => !NOT_EXTRACTED_STATUSES.includes(v.comfy_node_extract_status);
 
 /** ListComfyNodes: one version's comfy nodes by name; an unextracted version has none. */
 export async function listVersionComfyNodes(
@@ -116,7 +114,7 @@ export async function listAllComfyNodes(
     .selectFrom('comfy_nodes')
     .innerJoin('node_versions', 'node_versions.id', 'comfy_nodes.node_version_id')
     .innerJoin('nodes', 'nodes.id', 'node_versions.node_id')
-    .where('node_versions.comfy_node_extract_status', 'not in', NOT_EXTRACTED);
+    .where('node_versions.comfy_node_extract_status', 'not in', NOT_EXTRACTED_STATUSES);
   if (!isAdmin(p)) {
     base = base
       .where('comfy_nodes.policy', '!=', 'ComfyNodePolicyBanned')

@@ -1,5 +1,5 @@
 import { sql, type Expression, type SqlBool } from 'kysely';
-import { LIVE_VERSION_STATUSES, fail } from '../contract/index.js';
+import { LIVE_VERSION_STATUSES, NOT_EXTRACTED_STATUSES, fail } from '../contract/index.js';
 import { WILDCARD, comfyNodeTypes, queryMembers, wildcardMatches } from '../contract/comfy-node-types.js';
 import { isAdmin, type Principal } from './principals.js';
 import type { Registry } from './registry.js';
@@ -8,8 +8,6 @@ import type { PageWindow } from './paging.js';
 import { rangeSearch, type Condition, type Key } from './comfy-node-type-ranges.js';
 import { containsPattern, type ComfyNodeWithVersion } from './comfy-node-reads.js';
 
-/** Extract statuses whose rows are never served (as in comfy-node-reads). */
-const NOT_EXTRACTED = ['pending', 'failed'];
 /** Type conditions one search may carry, per direction. */
 export const MAX_TYPE_FILTERS = 8;
 
@@ -126,7 +124,7 @@ async function searchNamedVersions(
     .innerJoin('nodes', 'nodes.id', 'node_versions.node_id')
     .select('node_versions.id')
     .where('node_versions.version', 'in', forms)
-    .where('node_versions.comfy_node_extract_status', 'not in', NOT_EXTRACTED);
+    .where('node_versions.comfy_node_extract_status', 'not in', NOT_EXTRACTED_STATUSES);
   if (!admin) named = named.where('nodes.status', '=', 'NodeStatusActive').where('node_versions.status', 'in', LIVE_VERSION_STATUSES);
   if (s.nodeId) named = named.where('nodes.key', '=', s.nodeId.toLowerCase());
   const versionIds = (await named.execute()).map((r) => r.id);

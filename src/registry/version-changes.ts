@@ -1,14 +1,12 @@
-import { LIVE_VERSION_STATUSES, fail } from '../contract/index.js';
+import { LIVE_VERSION_STATUSES, NOT_EXTRACTED_STATUSES, fail } from '../contract/index.js';
 import type { ComfyNodeChanges } from '../contract/comfy-node-changes.js';
 import type { ComfyNodeRow, NodeVersionRow } from '../db/schema.js';
 import { compareComfyNodes, type ComparedComfyNode } from './comfy-node-changes.js';
+import { isExtracted } from './comfy-node-reads.js';
 import { getVersion } from './nodes.js';
 import { isAdmin, type Principal } from './principals.js';
 import type { Registry } from './registry.js';
 import { compareVersions, highestVersion } from './semver.js';
-
-const NOT_EXTRACTED = ['pending', 'failed'];
-const isExtracted = (v: NodeVersionRow): boolean => !NOT_EXTRACTED.includes(v.comfy_node_extract_status);
 
 export const comparedComfyNode = (row: ComfyNodeRow): ComparedComfyNode => ({
   input_types: row.input_types,
@@ -36,7 +34,7 @@ async function previousVersion(reg: Registry, p: Principal, v: NodeVersionRow): 
     .selectFrom('node_versions')
     .selectAll()
     .where('node_id', '=', v.node_id)
-    .where('comfy_node_extract_status', 'not in', NOT_EXTRACTED);
+    .where('comfy_node_extract_status', 'not in', NOT_EXTRACTED_STATUSES);
   if (!isAdmin(p)) q = q.where('status', 'in', LIVE_VERSION_STATUSES);
   const rows = await q.execute();
   return highestVersion(rows.filter((r) => compareVersions(r.version, v.version) < 0));
