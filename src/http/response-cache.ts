@@ -94,9 +94,13 @@ interface Context {
 /** A request with credentials: a bearer token, or a web UI session (whose pages are personal). */
 const credentialed = (headers: IncomingHttpHeaders): boolean => headers.authorization !== undefined || hasSessionCookie(headers.cookie);
 
+/** The only requests the cache answers: GETs without credentials. */
+const anonymousGet = (method: string | undefined, url: string | undefined, headers: IncomingHttpHeaders): url is string =>
+  method === 'GET' && url !== undefined && !credentialed(headers);
+
 /** The entry for an anonymous GET of `url`, if nothing it depends on changed since it was read. */
 function fresh(ctx: Context, method: string | undefined, url: string | undefined, headers: IncomingHttpHeaders) {
-  if (method !== 'GET' || credentialed(headers) || !ctx.changes.trusted || url === undefined) return undefined;
+  if (!anonymousGet(method, url, headers) || !ctx.changes.trusted) return undefined;
   const hit = ctx.cache.get(url);
   if (!hit || !ctx.changes.isFresh(hit.readAt, hit.keys) || ctx.now() - hit.storedAt > ctx.cache.maxAgeMs) return undefined;
   if (hit.expiresAt !== undefined && ctx.now() >= hit.expiresAt) return undefined;
@@ -112,7 +116,7 @@ function fresh(ctx: Context, method: string | undefined, url: string | undefined
  */
 export function serveFromCache(ctx: Context, req: IncomingMessage, res: ServerResponse, route: () => void): boolean {
   if (answerFromCache(ctx, req, res)) return true;
-  const reading = req.method === 'GET' && req.url !== undefined && !credentialed(req.headers) ? ctx.cache.reading.get(req.url) : undefined;
+  const reading = anonymousGet(req.method, req.url, req.headers) ? ctx.cache.reading.get(req.url) : undefined;
   if (!reading) return false;
   void reading.then(() => {
     if (!res.destroyed && !answerFromCache(ctx, req, res)) route();
@@ -136,7 +140,7 @@ const KEPT_HEADERS = ['content-type', 'etag', 'cache-control', 'vary', 'access-c
 
 function cacheable(req: FastifyRequest): boolean {
   const route = req.routeOptions.url;
-  return req.method === 'GET' && !credentialed(req.headers) && route !== undefined && !SIDE_EFFECT_ROUTES.has(route);
+  return anonymousGet(req.method, req.url, req.headers) && route !== undefined && !SIDE_EFFECT_ROUTES.has(route);
 }
 
 /**
