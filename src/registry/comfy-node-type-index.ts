@@ -1,4 +1,5 @@
-import { sql, type Expression, type SqlBool } from 'kysely';
+import { sql, type Expression, type SelectQueryBuilder, type SqlBool } from 'kysely';
+import type { Database } from '../db/schema.js';
 import { LIVE_VERSION_STATUSES, NOT_EXTRACTED_STATUSES, fail } from '../contract/index.js';
 import { WILDCARD, comfyNodeTypes, queryMembers, wildcardMatches } from '../contract/comfy-node-types.js';
 import { isAdmin, type Principal } from './principals.js';
@@ -86,11 +87,21 @@ export async function searchComfyNodes(
   if (nodeIds) rows = rows.where('nodes.id', 'in', nodeIds);
   if (!admin) rows = rows.where('nodes.status', '=', 'NodeStatusActive');
   if (s.comfyNodeName !== undefined) rows = rows.where('comfy_nodes.comfy_node_name', '=', s.comfyNodeName);
+  return countedPage(reg, rows, 'nodes.id', paging);
+}
+
+/** The number of comfy nodes `rows` selects, and the page asked of them by name, then `tiebreak`. */
+async function countedPage(
+  reg: Registry,
+  rows: SelectQueryBuilder<Database, 'comfy_nodes' | 'nodes', object>,
+  tiebreak: 'nodes.id' | 'comfy_nodes.node_version_id',
+  paging: PageWindow,
+): Promise<{ rows: TypeMatch[]; total: number }> {
   const { total } = await rows.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
   const keys = await rows
     .select(['comfy_nodes.node_version_id', 'comfy_nodes.comfy_node_name'])
     .orderBy('comfy_nodes.comfy_node_name')
-    .orderBy('nodes.id')
+    .orderBy(tiebreak)
     .limit(paging.limit)
     .offset(paging.offset)
     .execute();
@@ -131,17 +142,7 @@ async function searchNamedVersions(
   if (versionIds.length === 0) return { rows: [], total: 0 };
   let rows = reg.db.selectFrom('comfy_nodes').where('comfy_nodes.node_version_id', 'in', versionIds).where(textFilter(s, admin));
   if (s.comfyNodeName !== undefined) rows = rows.where('comfy_nodes.comfy_node_name', '=', s.comfyNodeName);
-  if (conds.length === 0) {
-    const { total } = await rows.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
-    const keys = await rows
-      .select(['comfy_nodes.node_version_id', 'comfy_nodes.comfy_node_name'])
-      .orderBy('comfy_nodes.comfy_node_name')
-      .orderBy('comfy_nodes.node_version_id')
-      .limit(paging.limit)
-      .offset(paging.offset)
-      .execute();
-    return { rows: await pageRows(reg, keys, []), total: Number(total) };
-  }
+  if (conds.length === 0) return countedPage(reg, rows, 'comfy_nodes.node_version_id', paging);
   const meets = (inputs: string[], outputs: string[]) =>
     conds.every((c) => (c.direction === 'input' ? inputs : outputs).some((t) => c.members.includes(t)));
   let total = 0;
