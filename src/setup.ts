@@ -113,6 +113,7 @@ export async function openRegistry(
       serviceTokens: config.serviceTokens,
       clock: opts.clock,
       uplink: mirrorOptions(config, log, opts.clock ? () => opts.clock!.now() : Date.now),
+      downloadFlushMs: config.downloadFlushMs,
     });
     const { close: closeStore } = archives;
     return {

@@ -131,8 +131,10 @@ forEachBackend('answer cache keys', (backend) => {
     await extracted(t, other, 'keys2-a', '1.0.0', ['SteadyNode']);
     await get('/comfy-nodes/SteadyNode/node');
     await get('/comfy-nodes/SteadyNode/node');
+    const h0 = hits();
+    for (let i = 0; i < 5; i++) assert.equal((await get('/nodes/keys2-a/install')).status, 200);
+    assert.equal(hits(), h0 + 4, 'installs after the first are answered from the cache too');
     const h = hits();
-    for (let i = 0; i < 5; i++) assert.equal((await json(t, 'GET', '/nodes/keys2-a/install')).status, 200);
     await extracted(t, other, 'keys2-b', '1.0.0', ['UnrelatedNode']);
     const steady = await get('/comfy-nodes/SteadyNode/node');
     assert.equal(hits(), h + 1, 'still answered from the cache');
@@ -142,5 +144,25 @@ forEachBackend('answer cache keys', (backend) => {
     const later = await get('/comfy-nodes/SteadyNode/node');
     assert.equal(hits(), h + 1, 'an answer past its age is read again');
     assert.deepEqual([steady.body.downloads, later.body.downloads], [0, 5]);
+  });
+
+  it('answers repeated installs from the cache, counting each one, and a release of the pack moves them on', async () => {
+    const w3 = await publisher(t, 'keys3');
+    await extracted(t, w3, 'keys3-a', '1.0.0', ['InstallNode']);
+    const h = hits();
+    const answers = [];
+    for (let i = 0; i < 4; i++) answers.push(await get('/nodes/keys3-a/install'));
+    assert.equal(hits(), h + 3, 'one read, then hits');
+    assert.deepEqual(
+      answers.map((a) => [a.status, a.body.version]),
+      Array(4).fill([200, '1.0.0']),
+    );
+    assert.equal((await get('/nodes/keys3-a')).body.downloads, 4, 'every hit counted a download, visible on the next read');
+    await extracted(t, w3, 'keys3-a', '1.1.0', ['InstallNode']);
+    assert.equal((await get('/nodes/keys3-a/install')).body.version, '1.1.0', 'the release evicted the install answer');
+    assert.equal((await get('/nodes/keys3-a')).body.downloads, 5);
+    // With a token the answer is the routes' own, and counted once.
+    assert.equal((await json(t, 'GET', '/nodes/keys3-a/install', undefined, w3.userToken)).status, 200);
+    assert.equal((await get('/nodes/keys3-a')).body.downloads, 6);
   });
 });

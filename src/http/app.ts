@@ -13,6 +13,7 @@ import { installSecurityHeaders, tightenSwaggerCsp } from './security-headers.js
 import { installRateLimits, type RateLimits } from './rate-limits.js';
 import { installErrorHandling, sendError } from './errors.js';
 import { installNulGuard } from './nul-guard.js';
+import { installSettledCounts } from './settled-counts.js';
 import { SHARED_SCHEMAS } from './schemas.js';
 import { userRoutes } from './routes/users.js';
 import { publisherRoutes } from './routes/publishers.js';
@@ -141,6 +142,7 @@ export async function buildApp(reg: Registry, opts: AppOptions): Promise<App> {
   installAuth(app, reg);
   if (opts.rateLimits) await installRateLimits(app, opts.rateLimits);
   installCaching(app);
+  installSettledCounts(app, reg);
   app.decorate('readCache', cache);
   if (cacheContext) installResponseCache(app, cacheContext);
 

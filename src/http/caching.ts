@@ -10,6 +10,9 @@ export const PRIVATE_CACHE_CONTROL = 'private, no-store';
  */
 export const SIDE_EFFECT_ROUTES = new Set(['/nodes/:nodeId/install', '/livez', '/readyz', '/metrics']);
 
+/** Side-effect routes whose effect the answer cache replays on each hit (`req.cacheOnServe`): installs count a download. */
+export const REPLAYED_EFFECT_ROUTES = new Set(['/nodes/:nodeId/install']);
+
 /** A strong validator: the hash of the exact bytes, so any change to the answer changes it. */
 export function etagOf(payload: string | Buffer): string {
   return `"${createHash('sha1').update(payload).digest('base64url')}"`;

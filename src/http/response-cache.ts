@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ChangeFeed } from '../db/change-feed.js';
-import { PUBLIC_CACHE_CONTROL, SIDE_EFFECT_ROUTES, etagMatches } from './caching.js';
+import { PUBLIC_CACHE_CONTROL, REPLAYED_EFFECT_ROUTES, SIDE_EFFECT_ROUTES, etagMatches } from './caching.js';
 import { hasSessionCookie } from './session-cookie.js';
 
 interface Entry {
@@ -16,6 +16,8 @@ interface Entry {
   body: Buffer;
   /** Clock time after which it is never served (an uplink answer reaching its max age). */
   expiresAt?: number;
+  /** The route's side effect, done again each time the answer is served (an install's download count). */
+  onServe?: () => void;
 }
 
 /** The keys an answer depends on, from the request and the answer object (before serialisation). */
@@ -35,6 +37,8 @@ declare module 'fastify' {
     cacheAnswer?: unknown;
     /** Set by a route whose answer may be kept only until then (mirror mode's uplink answers). */
     cacheExpiresAt?: number;
+    /** Set by a side-effect route whose answer may be kept: the effect, for each later hit. */
+    cacheOnServe?: () => void;
   }
   interface FastifyContextConfig {
     /** The change keys the route's answers depend on; without it, every write evicts them (`all`). */
@@ -127,6 +131,7 @@ export function serveFromCache(ctx: Context, req: IncomingMessage, res: ServerRe
 function answerFromCache(ctx: Context, req: IncomingMessage, res: ServerResponse): boolean {
   const hit = fresh(ctx, req.method, req.url, req.headers);
   if (!hit) return false;
+  hit.onServe?.();
   if (hit.status === 200 && etagMatches(req.headers['if-none-match'], hit.headers.etag)) {
     const { 'content-type': _type, ...headers } = hit.headers;
     res.writeHead(304, headers).end();
@@ -140,7 +145,11 @@ const KEPT_HEADERS = ['content-type', 'etag', 'cache-control', 'vary', 'access-c
 
 function cacheable(req: FastifyRequest): boolean {
   const route = req.routeOptions.url;
-  return anonymousGet(req.method, req.url, req.headers) && route !== undefined && !SIDE_EFFECT_ROUTES.has(route);
+  return (
+    anonymousGet(req.method, req.url, req.headers) &&
+    route !== undefined &&
+    (!SIDE_EFFECT_ROUTES.has(route) || REPLAYED_EFFECT_ROUTES.has(route))
+  );
 }
 
 /**
@@ -155,7 +164,10 @@ export function installResponseCache(app: FastifyInstance, ctx: Context): void {
     if (!changes.trusted || !cacheable(req)) return;
     // Requests that did not come through serveFromCache (inject, or a miss there) are looked up here.
     const hit = fresh(ctx, req.method, req.url, req.headers);
-    if (hit) return reply.code(hit.status).headers(hit.headers).send(hit.body);
+    if (hit) {
+      hit.onServe?.();
+      return reply.code(hit.status).headers(hit.headers).send(hit.body);
+    }
     cache.misses++;
     req.cacheReadAt = changes.now;
     if (!cache.reading.has(req.url)) {
@@ -185,9 +197,10 @@ export function installResponseCache(app: FastifyInstance, ctx: Context): void {
   app.addHook('onSend', async (req: FastifyRequest, reply: FastifyReply, payload: unknown) => {
     if (req.cacheReadAt !== undefined) {
       const status = reply.statusCode;
-      const storable =
-        (status === 200 && (reply.getHeader('cache-control') === PUBLIC_CACHE_CONTROL || req.cacheExpiresAt !== undefined)) ||
-        status === 404;
+      const storable = REPLAYED_EFFECT_ROUTES.has(req.routeOptions.url!)
+        ? status === 200 && req.cacheOnServe !== undefined
+        : (status === 200 && (reply.getHeader('cache-control') === PUBLIC_CACHE_CONTROL || req.cacheExpiresAt !== undefined)) ||
+          status === 404;
       if (storable && changes.trusted && (typeof payload === 'string' || Buffer.isBuffer(payload))) {
         const keys = req.routeOptions.config.cacheKeys?.(req, req.cacheAnswer) ?? ['all'];
         // Something it depends on changed while it was being read: it is stale already.
@@ -198,7 +211,16 @@ export function installResponseCache(app: FastifyInstance, ctx: Context): void {
             if (v !== undefined) headers[h] = String(v);
           }
           const body = Buffer.isBuffer(payload) ? payload : Buffer.from(payload);
-          cache.set(req.url, { readAt: req.cacheReadAt, keys, storedAt: ctx.now(), status, headers, body, expiresAt: req.cacheExpiresAt });
+          cache.set(req.url, {
+            readAt: req.cacheReadAt,
+            keys,
+            storedAt: ctx.now(),
+            status,
+            headers,
+            body,
+            expiresAt: req.cacheExpiresAt,
+            onServe: req.cacheOnServe,
+          });
         }
       }
     } else if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS' && reply.statusCode < 400) {

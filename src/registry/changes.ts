@@ -8,7 +8,7 @@ type Db = Kysely<Database> | Transaction<Database>;
 export const keys = changeKeys;
 
 /** PostgreSQL's call sending one payload as `keys@<schema>:`, so listeners of other registries sharing the database leave it alone. */
-const notifying = (payload: string) => sql`pg_notify(${CHANGE_CHANNEL}, 'keys@' || current_schema() || ${payload.slice('keys'.length)})`;
+export const notifying = (payload: string) => sql`pg_notify(${CHANGE_CHANNEL}, 'keys@' || current_schema() || ${payload.slice('keys'.length)})`;
 
 /**
  * Says what a write changed. Call it with the writing transaction, then `changed()` after the
@@ -26,27 +26,6 @@ export async function announce(reg: Registry, db: Db, changed: Iterable<string>)
 /** After the commit of a write announced with `announce`. */
 export function changed(reg: Registry, list: readonly string[]): void {
   reg.changes.touch(['all', ...list]);
-}
-
-/**
- * One more download of a pack: only its counters change. On PostgreSQL the count and its
- * notification are one statement, one round trip where there were two: installs are the most
- * frequent write, and on a small machine each round trip to PostgreSQL is most of their cost.
- */
-export async function countDownload(reg: Registry, nodeId: string): Promise<void> {
-  const key = keys.counts(nodeId);
-  if (reg.dialect === 'postgres') {
-    const [payload] = notificationPayloads([key]);
-    await sql`WITH counted AS (UPDATE nodes SET downloads = downloads + 1 WHERE id = ${nodeId} RETURNING id)
-      SELECT ${notifying(payload!)} FROM counted`.execute(reg.db);
-  } else {
-    await reg.db
-      .updateTable('nodes')
-      .set((eb) => ({ downloads: eb('downloads', '+', 1) }))
-      .where('id', '=', nodeId)
-      .execute();
-  }
-  changed(reg, [key]);
 }
 
 /** Announces and touches in one go, for a write that is a single statement already committed. */

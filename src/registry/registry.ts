@@ -6,6 +6,7 @@ import type { ChangeFeed } from '../db/change-feed.js';
 import type { ArchiveStore } from '../storage/archive-store.js';
 import { generateToken, hashToken } from './secrets.js';
 import { createMirror, type Mirror, type MirrorOptions } from './mirror/mirror.js';
+import { DownloadCounts } from './download-counts.js';
 
 /** Where the registry reads the time: the system clock, or a test's clock that it advances. */
 export interface Clock {
@@ -44,6 +45,8 @@ export interface Registry {
   readonly events: RegistryEvents;
   /** Mirror mode: the uplink packs not held locally come from; null without one. */
   readonly uplink: Mirror | null;
+  /** Installs' download counts, gathered and written in batches. */
+  readonly downloads: DownloadCounts;
 }
 
 export interface RegistryOptions {
@@ -55,7 +58,12 @@ export interface RegistryOptions {
   serviceTokens?: string[];
   clock?: Clock;
   uplink?: MirrorOptions;
+  /** How long download counts gather before they are written (ms; 0: each before its install is answered). */
+  downloadFlushMs?: number;
 }
+
+/** The default of `downloadFlushMs`: a process killed outright loses at most this long of counts. */
+export const DOWNLOAD_FLUSH_MS = 250;
 
 /** The registry's time as the ISO-8601 text every timestamp column holds. */
 export const timestamp = (reg: Pick<Registry, 'clock'>, offsetMs = 0): string => new Date(reg.clock.now() + offsetMs).toISOString();
@@ -94,6 +102,7 @@ export async function createRegistry(opts: RegistryOptions): Promise<Registry> {
     clock: opts.clock ?? systemClock,
     events: new RegistryEvents(),
     uplink: opts.uplink ? createMirror(opts.uplink) : await importedMirror(db),
+    downloads: new DownloadCounts({ db, dialect, changes, flushMs: opts.downloadFlushMs ?? DOWNLOAD_FLUSH_MS }),
   });
 }
 

@@ -15,7 +15,7 @@ import type { Principal } from './principals.js';
 import type { Registry } from './registry.js';
 import type { PageWindow } from './paging.js';
 import { highestVersion } from './semver.js';
-import { announce, announceCommitted, changed, countDownload, keys, watchPack } from './changes.js';
+import { announce, announceCommitted, changed, keys, watchPack } from './changes.js';
 
 /** A version of an owned node, by its id or its version number (upstream paths use either). */
 async function ownedVersion(reg: Registry, p: Principal, publisherId: string, nodeId: string, versionId: string): Promise<NodeVersionRow> {
@@ -130,7 +130,7 @@ export async function installVersion(reg: Registry, p: Principal, nodeId: string
   }
   if (!row) throw fail('NO_INSTALLABLE_VERSION', node.id);
   // Only the counters: the resolver's answers and the version listings stay cached.
-  await countDownload(reg, node.id);
+  await reg.downloads.count(node.id);
   return row;
 }
 

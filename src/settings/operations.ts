@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { bool, integer, url, text, ConfigError, setting, type Setting } from './parse.js';
+import { DOWNLOAD_FLUSH_MS } from '../registry/registry.js';
 
 // Running it: caching, review, rate limits, the in-process worker, leases, shutdown, logs.
 
@@ -8,6 +9,8 @@ export interface OperationsConfig {
   metricsToken: string | undefined;
   /** Entries in the in-memory cache of anonymous GET answers; 0 turns it off. */
   readCache: number;
+  /** How long download counts gather in memory before one write (ms); 0 writes each before its install is answered. */
+  downloadFlushMs: number;
   review: boolean;
   /** Requests per window from one client address without a token; 0: no limit. */
   rateLimit: number;
@@ -49,6 +52,16 @@ export const OPERATIONS_SETTINGS: Setting[] = [
     shown: '`20000`',
     fallback: () => 20_000,
     parse: integer(0, 10_000_000),
+  }),
+  setting({
+    key: 'downloadFlushMs',
+    env: 'COMFYREG_DOWNLOAD_FLUSH_MS',
+    flag: '--download-flush-ms',
+    commands: ['serve'],
+    help: 'ms download counts gather before one write (a kill -9 loses at most that long of counts); `0` writes each before its install is answered',
+    shown: '`250`',
+    fallback: () => DOWNLOAD_FLUSH_MS,
+    parse: integer(0, 60_000),
   }),
   setting({
     key: 'review',

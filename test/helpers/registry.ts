@@ -66,6 +66,8 @@ export interface TestOptions {
   rateLimits?: RateLimits;
   downloads?: DownloadMode;
   metricsToken?: string;
+  /** How long download counts gather before they are written (the registry's default when absent). */
+  downloadFlushMs?: number;
   /** Receives the server's log lines (JSON, level info and up). */
   log?: (line: string) => void;
   /** Mirror mode: the uplink settings (see src/settings/uplink.ts), seconds as there. */
@@ -99,6 +101,7 @@ export async function startRegistry(backend: Backend, opts: TestOptions = {}): P
       serviceTokens: ['other-service-token', serviceToken],
       clock: opts.clock,
       uplink: opts.uplink ? testMirror(opts) : undefined,
+      downloadFlushMs: opts.downloadFlushMs,
     });
     const level = process.env.COMFYREG_TEST_LOG;
     const app = await buildApp(reg, {

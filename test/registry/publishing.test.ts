@@ -212,6 +212,7 @@ forEachBackend('registry: users, publishers, packs and versions', (backend) => {
     assert.deepEqual([changed.changelog, changed.deprecated], ['fixes', 1]);
     const installed = await installVersion(reg, ANONYMOUS, 'vers-pack');
     assert.equal(installed.version, '2.0.0');
+    await reg.downloads.settle();
     assert.equal((await getNode(reg, 'vers-pack')).downloads, 1);
     assert.equal((await installVersion(reg, ANONYMOUS, 'vers-pack', '1.0.0')).version, '1.0.0');
     await rejectsWith(setVersionStatus(reg, 'vers-pack', '2.0.0', { status: 'Nope' }), 'INVALID_VERSION_STATUS');

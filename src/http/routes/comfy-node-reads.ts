@@ -181,7 +181,8 @@ export async function comfyNodeReadRoutes(app: App, reg: Registry) {
   app.get(
     '/comfy-nodes/:comfyNodeName/node',
     {
-      config: { cacheKeys: resolverKeys },
+      // Ranking reads download counts as written so far, up to one flush interval old.
+      config: { cacheKeys: resolverKeys, countsMayLag: true },
       schema: {
         summary: 'GetNodeByComfyNodeName: the node pack that provides a comfy node',
         description:
@@ -203,6 +204,7 @@ export async function comfyNodeReadRoutes(app: App, reg: Registry) {
   app.post(
     '/comfy-nodes/resolve',
     {
+      config: { countsMayLag: true },
       schema: {
         summary: 'Bulk resolution: the providing pack of many names, or of every node type of a workflow, in one round trip',
         description:

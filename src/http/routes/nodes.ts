@@ -117,6 +117,8 @@ export async function nodeRoutes(app: App, reg: Registry) {
   app.get(
     '/nodes/:nodeId/install',
     {
+      // The answer cache keeps a local pack's install answer until the pack changes, and counts a download per hit.
+      config: { cacheKeys: packKeys, countsMayLag: true },
       schema: {
         summary: 'The version to install (latest, or ?version=) with its downloadUrl; counts a download',
         tags: ['Nodes'],
@@ -129,7 +131,9 @@ export async function nodeRoutes(app: App, reg: Registry) {
       const version = req.query.version || undefined;
       if (await readsThroughUplink(reg, req.params.nodeId))
         return throughUplink(req, reply, () => mirrorInstall(reg, req.params.nodeId, version));
-      return toNodeVersion(reg, await installVersion(reg, req.principal, req.params.nodeId, version));
+      const row = await installVersion(reg, req.principal, req.params.nodeId, version);
+      if (reg.downloads.batched) req.cacheOnServe = () => void reg.downloads.count(row.node_id);
+      return toNodeVersion(reg, row);
     },
   );
 

@@ -1,0 +1,99 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import type { Dialect } from '../db/database.js';
+import { changeKeys, notificationPayloads, type ChangeFeed } from '../db/change-feed.js';
+import { notifying } from './changes.js';
+
+/** Packs counted per statement: two bound values each, far below SQLite's and PostgreSQL's limits. */
+const PACKS_PER_STATEMENT = 500;
+
+export interface DownloadCountsOptions {
+  db: Kysely<Database>;
+  dialect: Dialect;
+  changes: ChangeFeed;
+  /**
+   * How long counts gather in memory before one statement writes them all; 0 writes each install
+   * before it is answered. A process killed outright loses the counts of the last interval.
+   */
+  flushMs: number;
+}
+
+/**
+ * Download counts, written in batches. Installs are the most frequent write by far, and each one
+ * written on its own cost a statement, a commit and (on PostgreSQL) two notifications to every
+ * instance; gathered, a burst of installs costs one of each per interval. Counts are touched in
+ * the change feed as they are counted, so no cached answer outlives them; readers that show counts
+ * call `settle()` first and read them from the database.
+ */
+export class DownloadCounts {
+  private pending = new Map<string, number>();
+  private timer: NodeJS.Timeout | null = null;
+  private writing: Promise<void> | null = null;
+  /** Told when a batch could not be written (it is kept and tried again). */
+  onError: (err: unknown) => void = () => {};
+
+  constructor(private readonly o: DownloadCountsOptions) {}
+
+  /** True when counts gather before they are written; false when each is written before its install is answered. */
+  get batched(): boolean {
+    return this.o.flushMs > 0;
+  }
+
+  /** Packs with counts waiting to be written. */
+  get waiting(): number {
+    return this.pending.size;
+  }
+
+  /** One more download of `nodeId` (the pack's id as stored); resolves once it is written when `flushMs` is 0. */
+  count(nodeId: string): Promise<void> {
+    this.pending.set(nodeId, (this.pending.get(nodeId) ?? 0) + 1);
+    this.o.changes.touch(['all', changeKeys.counts(nodeId)]);
+    if (this.o.flushMs === 0) return this.settle();
+    this.timer ??= setTimeout(() => void this.settle().catch(this.onError), this.o.flushMs).unref();
+    return Promise.resolve();
+  }
+
+  /** Writes every count gathered so far; resolves when they are in the database. */
+  async settle(): Promise<void> {
+    while (this.writing || this.pending.size > 0) {
+      if (this.writing) {
+        await this.writing;
+        continue;
+      }
+      this.writing = this.write().finally(() => (this.writing = null));
+      await this.writing;
+    }
+  }
+
+  private async write(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const batch = this.pending;
+    this.pending = new Map();
+    const entries = [...batch];
+    try {
+      await this.o.db.transaction().execute(async (trx) => {
+        for (let i = 0; i < entries.length; i += PACKS_PER_STATEMENT) {
+          const values = sql.join(entries.slice(i, i + PACKS_PER_STATEMENT).map(([id, n]) => sql`(${id}, CAST(${n} AS integer))`));
+          await sql`UPDATE nodes SET downloads = downloads + c.column2 FROM (VALUES ${values}) AS c WHERE nodes.id = c.column1`.execute(
+            trx,
+          );
+        }
+        if (this.o.dialect === 'postgres') {
+          // Other instances learn which packs' counters moved, at the commit.
+          for (const payload of notificationPayloads(entries.map(([id]) => changeKeys.counts(id)))) {
+            await sql`SELECT ${notifying(payload)}`.execute(trx);
+          }
+        }
+      });
+    } catch (err) {
+      // Batched counts are kept for the next try; counted one by one, the install fails with them.
+      if (this.o.flushMs > 0) {
+        for (const [id, n] of batch) this.pending.set(id, (this.pending.get(id) ?? 0) + n);
+        this.timer ??= setTimeout(() => void this.settle().catch(this.onError), Math.max(this.o.flushMs, 1000)).unref();
+      }
+      throw err;
+    }
+    this.o.changes.touch(['all', ...entries.map(([id]) => changeKeys.counts(id))]);
+  }
+}

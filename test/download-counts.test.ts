@@ -1,0 +1,94 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { sql } from 'kysely';
+import { forEachBackend, startRegistry, type TestRegistry } from './helpers/registry.js';
+import { extracted, publisher } from './helpers/comfy-packs.js';
+
+/*
+ * Download counts are gathered and written in batches: an install costs no statement of its own,
+ * yet no count is lost on a failed write or a clean stop, and the next read shows every count.
+ */
+forEachBackend('download counts', (backend) => {
+  /** What the database holds, read past the registry. */
+  const stored = async (t: TestRegistry, id: string) =>
+    Number((await t.reg.db.selectFrom('nodes').select('downloads').where('id', '=', id).executeTakeFirstOrThrow()).downloads);
+  const install = async (t: TestRegistry, id: string) => {
+    const res = await fetch(`${t.url}/nodes/${id}/install`);
+    assert.equal(res.status, 200, await res.text());
+  };
+  const shown = async (t: TestRegistry, id: string) =>
+    ((await (await fetch(`${t.url}/nodes/${id}`)).json()) as { downloads: number }).downloads;
+
+  describe('batched', () => {
+    let t: TestRegistry;
+    before(async () => {
+      // An interval no test waits for: only settle(), a read and a stop write the counts.
+      t = await startRegistry(backend, { downloadFlushMs: 600_000 });
+      const w = await publisher(t, 'dl');
+      await extracted(t, w, 'dl-a', '1.0.0', ['DlNode']);
+      await extracted(t, w, 'dl-b', '1.0.0', ['DlOther']);
+    });
+    after(async () => t?.close());
+
+    it('gathers installs in memory, and a read that shows counts writes them first', async () => {
+      for (let i = 0; i < 3; i++) await install(t, 'dl-a');
+      await install(t, 'dl-b');
+      assert.deepEqual([await stored(t, 'dl-a'), await stored(t, 'dl-b')], [0, 0], 'no statement per install');
+      assert.equal(t.reg.downloads.waiting, 2);
+      assert.equal(await shown(t, 'dl-a'), 3, 'the very next read shows them');
+      assert.deepEqual([await stored(t, 'dl-a'), await stored(t, 'dl-b')], [3, 1], 'all packs in one write');
+      assert.equal(t.reg.downloads.waiting, 0);
+    });
+
+    it('keeps the counts of a write that failed and writes them with the next', async () => {
+      await install(t, 'dl-a');
+      await sql`ALTER TABLE nodes RENAME TO nodes_away`.execute(t.reg.db);
+      try {
+        await assert.rejects(t.reg.downloads.settle());
+      } finally {
+        await sql`ALTER TABLE nodes_away RENAME TO nodes`.execute(t.reg.db);
+      }
+      await install(t, 'dl-a');
+      await t.reg.downloads.settle();
+      assert.equal(await stored(t, 'dl-a'), 5);
+    });
+
+    it('the resolver does not wait for counts to be written', async () => {
+      await install(t, 'dl-b');
+      const res = await fetch(`${t.url}/comfy-nodes/DlOther/node`);
+      assert.equal(res.status, 200);
+      assert.equal(t.reg.downloads.waiting, 1, 'still gathering');
+      await t.reg.downloads.settle();
+    });
+  });
+
+  it('a clean stop writes the counts gathered so far', async () => {
+    const t = await startRegistry(backend, { downloadFlushMs: 600_000 });
+    try {
+      const w = await publisher(t, 'dlstop');
+      await extracted(t, w, 'dlstop-a', '1.0.0', ['DlStopNode']);
+      for (let i = 0; i < 2; i++) await install(t, 'dlstop-a');
+      assert.equal(await stored(t, 'dlstop-a'), 0);
+      await t.app.close();
+      assert.equal(await stored(t, 'dlstop-a'), 2);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('with a flush interval of 0, each install is written before it is answered and no answer is kept', async () => {
+    const t = await startRegistry(backend, { downloadFlushMs: 0 });
+    try {
+      const w = await publisher(t, 'dlnow');
+      await extracted(t, w, 'dlnow-a', '1.0.0', ['DlNowNode']);
+      const hits = t.app.readCache!.hits;
+      for (let i = 1; i <= 3; i++) {
+        await install(t, 'dlnow-a');
+        assert.equal(await stored(t, 'dlnow-a'), i);
+      }
+      assert.equal(t.app.readCache!.hits, hits, 'installs go to the routes each time');
+    } finally {
+      await t.close();
+    }
+  });
+});
