@@ -4,6 +4,7 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import { openDatabase } from '../src/db/database.js';
 import { buildApp } from '../src/http/app.js';
+import { ResponseCache } from '../src/http/response-cache.js';
 import { createRegistry } from '../src/registry/registry.js';
 import { createComfyNodes } from '../src/registry/comfy-node-ingest.js';
 import { LocalArchiveStore } from '../src/storage/local-archive-store.js';
@@ -235,5 +236,32 @@ postgresOnly('answer cache across PostgreSQL instances', () => {
       await c.close();
       await a.close();
     }
+  });
+});
+
+describe('answer cache: bounds', () => {
+  const answer = (n: number) => ({ readAt: 0, keys: ['all'], storedAt: 0, status: 200, headers: {}, body: Buffer.alloc(n) });
+
+  it('keeps at most maxEntries, evicting the oldest entry not served since the last sweep', () => {
+    const cache = new ResponseCache(3, 1024 * 1024);
+    for (const k of ['a', 'b', 'c']) cache.set(k, answer(1));
+    assert.ok(cache.get('a'), 'a is served');
+    cache.set('d', answer(1));
+    assert.deepEqual(
+      ['a', 'b', 'c', 'd'].map((k) => cache.get(k) !== undefined),
+      [true, false, true, true],
+      'b, the oldest unserved, went; a had its second chance',
+    );
+    cache.set('e', answer(1));
+    assert.equal(['a', 'c', 'd', 'e'].filter((k) => cache.get(k) !== undefined).length, 3);
+  });
+
+  it('keeps at most maxBytes, and never an answer over a sixteenth of them', () => {
+    const cache = new ResponseCache(100, 1600);
+    cache.set('big', answer(101));
+    assert.equal(cache.get('big'), undefined);
+    for (let i = 0; i < 20; i++) cache.set(`k${i}`, answer(100));
+    assert.equal(Array.from({ length: 20 }, (_, i) => cache.get(`k${i}`)).filter(Boolean).length, 16);
+    assert.equal(cache.get('k19')!.head['content-length'], 100, 'a hit writes the stored length');
   });
 });

@@ -14,6 +14,10 @@ interface Entry {
   status: number;
   headers: Record<string, string>;
   body: Buffer;
+  /** `headers` with the body's length, as a hit writes them. */
+  head: Record<string, string | number>;
+  /** Served since the eviction sweep last passed it (second chance). */
+  used: boolean;
   /** Clock time after which it is never served (an uplink answer reaching its max age). */
   expiresAt?: number;
   /** The route's side effect, done again each time the answer is served (an install's download count). */
@@ -46,7 +50,12 @@ declare module 'fastify' {
   }
 }
 
-/** A bounded LRU of encoded answers, by URL. */
+/**
+ * A bounded cache of encoded answers, by URL, evicting by second chance (CLOCK): a hit only sets a
+ * flag. Moving the entry to the end of the map on every hit, as an LRU does, stored each request's
+ * URL string in the long-lived map, which kept it past young-generation collections and made them
+ * several times costlier under load.
+ */
 export class ResponseCache {
   private readonly entries = new Map<string, Entry>();
   private bytes = 0;
@@ -66,19 +75,26 @@ export class ResponseCache {
 
   get(key: string): Entry | undefined {
     const e = this.entries.get(key);
-    if (e) {
-      this.entries.delete(key);
-      this.entries.set(key, e);
-    }
+    if (e) e.used = true;
     return e;
   }
 
-  set(key: string, entry: Entry): void {
-    if (entry.body.length > this.maxBytes / 16) return;
+  set(key: string, answer: Omit<Entry, 'head' | 'used'>): void {
+    if (answer.body.length > this.maxBytes / 16) return;
     this.drop(key);
-    this.entries.set(key, entry);
-    this.bytes += entry.body.length;
-    while (this.entries.size > this.maxEntries || this.bytes > this.maxBytes) this.drop(this.entries.keys().next().value!);
+    this.entries.set(key, { ...answer, head: { ...answer.headers, 'content-length': answer.body.length }, used: false });
+    this.bytes += answer.body.length;
+    while (this.entries.size > this.maxEntries || this.bytes > this.maxBytes) this.evictOne();
+  }
+
+  /** The oldest entry not served since the sweep last passed it; served ones go to the back, once. */
+  private evictOne(): void {
+    for (const [key, e] of this.entries) {
+      if (!e.used) return this.drop(key);
+      e.used = false;
+      this.entries.delete(key);
+      this.entries.set(key, e);
+    }
   }
 
   private drop(key: string): void {
@@ -136,7 +152,7 @@ function answerFromCache(ctx: Context, req: IncomingMessage, res: ServerResponse
     const { 'content-type': _type, ...headers } = hit.headers;
     res.writeHead(304, headers).end();
   } else {
-    res.writeHead(hit.status, { ...hit.headers, 'content-length': hit.body.length }).end(hit.body);
+    res.writeHead(hit.status, hit.head).end(hit.body);
   }
   return true;
 }

@@ -8,7 +8,8 @@ type Db = Kysely<Database> | Transaction<Database>;
 export const keys = changeKeys;
 
 /** PostgreSQL's call sending one payload as `keys@<schema>:`, so listeners of other registries sharing the database leave it alone. */
-export const notifying = (payload: string) => sql`pg_notify(${CHANGE_CHANNEL}, 'keys@' || current_schema() || ${payload.slice('keys'.length)})`;
+export const notifying = (payload: string) =>
+  sql`pg_notify(${CHANGE_CHANNEL}, 'keys@' || current_schema() || ${payload.slice('keys'.length)})`;
 
 /**
  * Says what a write changed. Call it with the writing transaction, then `changed()` after the
