@@ -24,6 +24,7 @@ import { resolveComfyNodeName } from '../src/registry/resolve.js';
 import { createRegistry, type Registry } from '../src/registry/registry.js';
 import { LocalArchiveStore } from '../src/storage/local-archive-store.js';
 import { generateRegistry, type Generated } from './resolve-data.js';
+import { tuneForServing } from '../src/v8-flags.js';
 import { autocannon, createPublisher, mixedRun, type AutocannonResult, type MixedResult, type Publisher } from './resolve-mixed.js';
 import { copyToPostgres, dropSchema } from './pg-copy.js';
 
@@ -74,6 +75,8 @@ async function openRegistry(target: Target, readCache?: number): Promise<{ datab
 async function child(mode: string, arg: string): Promise<void> {
   let server: http.Server;
   if (mode.startsWith('serve-registry')) {
+    // As `comfyreg serve` does (src/server.ts).
+    tuneForServing();
     const { app } = await openRegistry(targetOf(arg), mode === 'serve-registry-uncached' ? 0 : undefined);
     await app.listen({ port: 0, host: '127.0.0.1' });
     server = app.server;

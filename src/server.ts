@@ -10,6 +10,7 @@ import { LocalJobSource } from './jobs/local-job-source.js';
 import { Worker, workerId } from './jobs/worker.js';
 import { MirrorExtraction } from './jobs/mirror-extraction.js';
 import { ThreadExtractor } from './jobs/thread-extractor.js';
+import { tuneForServing } from './v8-flags.js';
 
 export interface RunningServer {
   app: App;
@@ -66,6 +67,7 @@ const isAlive = (pid: number): boolean => {
 
 /** `comfyreg serve`: bind, set up the registry with the URL it is reached at, then answer. */
 export async function startServer(config: Config, opts: ServerOptions = {}): Promise<RunningServer> {
+  tuneForServing();
   const notice = opts.notice ?? ((line: string) => process.stderr.write(`${line}\n`));
   const log = pino({
     level: config.logLevel,
