@@ -27,6 +27,6 @@ export function installSettledCounts(app: FastifyInstance, reg: Registry): void 
     );
   });
   app.addHook('onClose', async () => {
-    await reg.downloads.settle().catch(reg.downloads.onError);
+    await reg.downloads.flush().catch(reg.downloads.onError);
   });
 }

@@ -6,6 +6,8 @@ import { notifying } from './changes.js';
 
 /** Packs counted per statement: two bound values each, far below SQLite's and PostgreSQL's limits. */
 const PACKS_PER_STATEMENT = 500;
+/** After a failed write, the next try is this far off at the soonest. */
+const RETRY_MS = 1000;
 
 export interface DownloadCountsOptions {
   db: Kysely<Database>;
@@ -29,6 +31,7 @@ export class DownloadCounts {
   private pending = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   private writing: Promise<void> | null = null;
+  private failedAt = -Infinity;
   /** Told when a batch could not be written (it is kept and tried again). */
   onError: (err: unknown) => void = () => {};
 
@@ -48,13 +51,23 @@ export class DownloadCounts {
   count(nodeId: string): Promise<void> {
     this.pending.set(nodeId, (this.pending.get(nodeId) ?? 0) + 1);
     this.o.changes.touch(['all', changeKeys.counts(nodeId)]);
-    if (this.o.flushMs === 0) return this.settle();
-    this.timer ??= setTimeout(() => void this.settle().catch(this.onError), this.o.flushMs).unref();
+    if (this.o.flushMs === 0) return this.flush();
+    this.timer ??= setTimeout(() => void this.flush().catch(this.onError), this.o.flushMs).unref();
     return Promise.resolve();
   }
 
-  /** Writes every count gathered so far; resolves when they are in the database. */
+  /**
+   * For a reader about to show counts: writes the counts gathered so far, unless the last write
+   * failed less than a second ago. Then the reader goes on with what is written (the timer tries
+   * again), rather than each request of an outage trying, failing and logging a write of its own.
+   */
   async settle(): Promise<void> {
+    if (performance.now() - this.failedAt < RETRY_MS) return;
+    await this.flush();
+  }
+
+  /** Writes every count gathered so far; resolves when they are in the database. */
+  async flush(): Promise<void> {
     while (this.writing || this.pending.size > 0) {
       if (this.writing) {
         await this.writing;
@@ -87,13 +100,15 @@ export class DownloadCounts {
         }
       });
     } catch (err) {
+      this.failedAt = performance.now();
       // Batched counts are kept for the next try; counted one by one, the install fails with them.
       if (this.o.flushMs > 0) {
         for (const [id, n] of batch) this.pending.set(id, (this.pending.get(id) ?? 0) + n);
-        this.timer ??= setTimeout(() => void this.settle().catch(this.onError), Math.max(this.o.flushMs, 1000)).unref();
+        this.timer ??= setTimeout(() => void this.flush().catch(this.onError), Math.max(this.o.flushMs, RETRY_MS)).unref();
       }
       throw err;
     }
+    this.failedAt = -Infinity;
     this.o.changes.touch(['all', ...entries.map(([id]) => changeKeys.counts(id))]);
   }
 }
