@@ -1,7 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
-import { forEachBackend, startRegistry, type TestRegistry } from './helpers/registry.js';
+import pg from 'pg';
+import { PG_URL, forEachBackend, postgresOnly, startRegistry, type TestRegistry } from './helpers/registry.js';
 import { extracted, publisher } from './helpers/comfy-packs.js';
 
 /*
@@ -91,6 +92,55 @@ forEachBackend('download counts', (backend) => {
       }
       assert.equal(t.app.readCache!.hits, hits, 'installs go to the routes each time');
     } finally {
+      await t.close();
+    }
+  });
+
+  it('with anonymous rate limits, installs are not answered from the cache, so the limit holds for them', async () => {
+    const t = await startRegistry(backend, { rateLimits: { perAddress: 4, perToken: 0, windowSeconds: 60 } });
+    try {
+      const w = await publisher(t, 'dllim');
+      await extracted(t, w, 'dllim-a', '1.0.0', ['DlLimNode']);
+      const statuses: number[] = [];
+      for (let i = 0; i < 8; i++) statuses.push((await fetch(`${t.url}/nodes/dllim-a/install`)).status);
+      // Setting up used some of the address's allowance (the upload is anonymous): the rest went to installs.
+      const allowed = statuses.filter((s) => s === 200).length;
+      assert.ok(allowed >= 2 && allowed < 4, `installs were answered, up to the limit (${statuses})`);
+      assert.deepEqual(statuses, [...Array(allowed).fill(200), ...Array(8 - allowed).fill(429)], 'the limit holds for repeated installs');
+      await t.reg.downloads.flush();
+      assert.equal(await stored(t, 'dllim-a'), allowed, 'only answered installs counted');
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+postgresOnly('download counts: a slow write', () => {
+  it('holds back the reads that show counts, never the probes', { timeout: 60_000 }, async () => {
+    const t = await startRegistry('postgres', { downloadFlushMs: 600_000 });
+    const locker = new pg.Client({ connectionString: PG_URL });
+    try {
+      const w = await publisher(t, 'dlslow');
+      await extracted(t, w, 'dlslow-a', '1.0.0', ['DlSlowNode']);
+      assert.equal((await fetch(`${t.url}/nodes/dlslow-a/install`)).status, 200);
+      const { rows } = await sql<{ s: string }>`SELECT current_schema() AS s`.execute(t.reg.db);
+      await locker.connect();
+      // Reads go on; the counts' UPDATE waits for the lock.
+      await locker.query('BEGIN');
+      await locker.query(`LOCK TABLE "${rows[0]!.s}".nodes IN EXCLUSIVE MODE`);
+      assert.equal(t.reg.downloads.waiting, 1);
+      for (const probe of ['/livez', '/readyz', '/metrics']) assert.equal((await fetch(t.url + probe)).status, 200, probe);
+      let shown: number | undefined;
+      const read = fetch(`${t.url}/nodes/dlslow-a`)
+        .then((r) => r.json() as Promise<{ downloads: number }>)
+        .then((b) => (shown = b.downloads));
+      assert.equal((await fetch(`${t.url}/livez`)).status, 200);
+      assert.equal(shown, undefined, 'the pack read is still waiting for its counts');
+      await locker.query('COMMIT');
+      await read;
+      assert.equal(shown, 1);
+    } finally {
+      await locker.end().catch(() => undefined);
       await t.close();
     }
   });

@@ -76,7 +76,9 @@ function validators(): { body: Ajv; other: Ajv } {
 
 export async function buildApp(reg: Registry, opts: AppOptions): Promise<App> {
   const cache = opts.readCache === 0 ? null : new ResponseCache(opts.readCache ?? 20_000);
-  const cacheContext = cache ? { cache, changes: reg.changes, now: () => reg.clock.now() } : null;
+  // Anonymous requests answered from the cache are not rate limited: then installs, which count, are not kept.
+  const replayEffects = !(opts.rateLimits && opts.rateLimits.perAddress > 0);
+  const cacheContext = cache ? { cache, changes: reg.changes, now: () => reg.clock.now(), replayEffects } : null;
   // The port is bound before the app is built: until it is ready, Fastify's routes are not either.
   let started = false;
   const app = Fastify({

@@ -109,6 +109,11 @@ interface Context {
   cache: ResponseCache;
   changes: ChangeFeed;
   now: () => number;
+  /**
+   * Keep side-effect answers and replay the effect per hit (installs). Off when anonymous requests
+   * are rate limited: hits are not, and each would count a download past the limit.
+   */
+  replayEffects: boolean;
 }
 
 /** A request with credentials: a bearer token, or a web UI session (whose pages are personal). */
@@ -214,7 +219,7 @@ export function installResponseCache(app: FastifyInstance, ctx: Context): void {
     if (req.cacheReadAt !== undefined) {
       const status = reply.statusCode;
       const storable = REPLAYED_EFFECT_ROUTES.has(req.routeOptions.url!)
-        ? status === 200 && req.cacheOnServe !== undefined
+        ? ctx.replayEffects && status === 200 && req.cacheOnServe !== undefined
         : (status === 200 && (reply.getHeader('cache-control') === PUBLIC_CACHE_CONTROL || req.cacheExpiresAt !== undefined)) ||
           status === 404;
       if (storable && changes.trusted && (typeof payload === 'string' || Buffer.isBuffer(payload))) {

@@ -9,9 +9,10 @@ import { bearerAuth, errorResponses } from '../schemas.js';
 
 /*
  * /livez, /readyz and /metrics (contract §7). They answer whatever load there is (no rate limit),
- * never from a cache, and /metrics reads its own token: the caller is not looked up in the database.
+ * never from a cache, without waiting for download counts to be written (a slow database must not
+ * fail the liveness probe), and /metrics reads its own token: the caller is not looked up in the database.
  */
-const OPERATIONS = { rateLimit: false, ownBearer: true } as const;
+const OPERATIONS = { rateLimit: false, ownBearer: true, countsMayLag: true } as const;
 const NO_STORE = 'no-store';
 
 const digest = (t: string) => createHash('sha256').update(t).digest();
