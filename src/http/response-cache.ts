@@ -16,7 +16,7 @@ interface Entry {
   body: Buffer;
   /** `headers` with the body's length, as a hit writes them. */
   head: Record<string, string | number>;
-  /** Served since the eviction sweep last passed it (second chance). */
+  /** Stored or served since the eviction sweep last passed it (second chance). */
   used: boolean;
   /** Clock time after which it is never served (an uplink answer reaching its max age). */
   expiresAt?: number;
@@ -73,6 +73,11 @@ export class ResponseCache {
     readonly maxAgeMs = 60_000,
   ) {}
 
+  /** Whether an answer is kept for `key`, without counting as a use. */
+  has(key: string): boolean {
+    return this.entries.has(key);
+  }
+
   get(key: string): Entry | undefined {
     const e = this.entries.get(key);
     if (e) e.used = true;
@@ -82,7 +87,8 @@ export class ResponseCache {
   set(key: string, answer: Omit<Entry, 'head' | 'used'>): void {
     if (answer.body.length > this.maxBytes / 16) return;
     this.drop(key);
-    this.entries.set(key, { ...answer, head: { ...answer.headers, 'content-length': answer.body.length }, used: false });
+    // A new entry counts as used: otherwise, with every older entry served since the last sweep, it would be the first evicted.
+    this.entries.set(key, { ...answer, head: { ...answer.headers, 'content-length': answer.body.length }, used: true });
     this.bytes += answer.body.length;
     while (this.entries.size > this.maxEntries || this.bytes > this.maxBytes) this.evictOne();
   }
