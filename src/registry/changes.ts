@@ -8,15 +8,14 @@ type Db = Kysely<Database> | Transaction<Database>;
 export const keys = changeKeys;
 
 /** PostgreSQL's call sending one payload as `keys@<schema>:`, so listeners of other registries sharing the database leave it alone. */
-export const notifying = (payload: string) =>
-  sql`pg_notify(${CHANGE_CHANNEL}, 'keys@' || current_schema() || ${payload.slice('keys'.length)})`;
+const notifying = (payload: string) => sql`pg_notify(${CHANGE_CHANNEL}, 'keys@' || current_schema() || ${payload.slice('keys'.length)})`;
 
 /**
  * Says what a write changed. Call it with the writing transaction, then `changed()` after the
  * commit: on PostgreSQL the keys travel to every instance by NOTIFY, which is delivered at commit;
  * here they are touched once the data is visible, so no reader can cache what it read before.
  */
-export async function announce(reg: Registry, db: Db, changed: Iterable<string>): Promise<string[]> {
+export async function announce(reg: Pick<Registry, 'dialect'>, db: Db, changed: Iterable<string>): Promise<string[]> {
   const list = [...new Set(changed)];
   if (reg.dialect === 'postgres') {
     for (const payload of notificationPayloads(list)) await sql`SELECT ${notifying(payload)}`.execute(db);
@@ -25,7 +24,7 @@ export async function announce(reg: Registry, db: Db, changed: Iterable<string>)
 }
 
 /** After the commit of a write announced with `announce`. */
-export function changed(reg: Registry, list: readonly string[]): void {
+export function changed(reg: Pick<Registry, 'changes'>, list: readonly string[]): void {
   reg.changes.touch(['all', ...list]);
 }
 

@@ -1,8 +1,8 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { Dialect } from '../db/database.js';
-import { changeKeys, notificationPayloads, type ChangeFeed } from '../db/change-feed.js';
-import { notifying } from './changes.js';
+import { changeKeys, type ChangeFeed } from '../db/change-feed.js';
+import { announce, changed } from './changes.js';
 
 /** Packs counted per statement: two bound values each, far below SQLite's and PostgreSQL's limits. */
 const PACKS_PER_STATEMENT = 500;
@@ -50,9 +50,9 @@ export class DownloadCounts {
   /** One more download of `nodeId` (the pack's id as stored); resolves once it is written when `flushMs` is 0. */
   count(nodeId: string): Promise<void> {
     this.pending.set(nodeId, (this.pending.get(nodeId) ?? 0) + 1);
-    this.o.changes.touch(['all', changeKeys.counts(nodeId)]);
+    changed(this.o, [changeKeys.counts(nodeId)]);
     if (this.o.flushMs === 0) return this.flush();
-    this.timer ??= setTimeout(() => void this.flush().catch(this.onError), this.o.flushMs).unref();
+    this.flushIn(this.o.flushMs);
     return Promise.resolve();
   }
 
@@ -64,6 +64,11 @@ export class DownloadCounts {
   async settle(): Promise<void> {
     if (performance.now() - this.failedAt < RETRY_MS) return;
     await this.flush();
+  }
+
+  /** A write in `ms`, unless one is due already. */
+  private flushIn(ms: number): void {
+    this.timer ??= setTimeout(() => void this.flush().catch(this.onError), ms).unref();
   }
 
   /** Writes every count gathered so far; resolves when they are in the database. */
@@ -84,6 +89,7 @@ export class DownloadCounts {
     const batch = this.pending;
     this.pending = new Map();
     const entries = [...batch];
+    const keys = entries.map(([id]) => changeKeys.counts(id));
     try {
       await this.o.db.transaction().execute(async (trx) => {
         for (let i = 0; i < entries.length; i += PACKS_PER_STATEMENT) {
@@ -92,23 +98,19 @@ export class DownloadCounts {
             trx,
           );
         }
-        if (this.o.dialect === 'postgres') {
-          // Other instances learn which packs' counters moved, at the commit.
-          for (const payload of notificationPayloads(entries.map(([id]) => changeKeys.counts(id)))) {
-            await sql`SELECT ${notifying(payload)}`.execute(trx);
-          }
-        }
+        // Other instances learn which packs' counters moved, at the commit.
+        await announce(this.o, trx, keys);
       });
     } catch (err) {
       this.failedAt = performance.now();
       // Batched counts are kept for the next try; counted one by one, the install fails with them.
       if (this.o.flushMs > 0) {
         for (const [id, n] of batch) this.pending.set(id, (this.pending.get(id) ?? 0) + n);
-        this.timer ??= setTimeout(() => void this.flush().catch(this.onError), Math.max(this.o.flushMs, RETRY_MS)).unref();
+        this.flushIn(Math.max(this.o.flushMs, RETRY_MS));
       }
       throw err;
     }
     this.failedAt = -Infinity;
-    this.o.changes.touch(['all', ...entries.map(([id]) => changeKeys.counts(id))]);
+    changed(this.o, keys);
   }
 }
